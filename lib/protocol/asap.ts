@@ -1,0 +1,344 @@
+/**
+ * ASAP messages (RFC 5352 §2.2): message bodies after the common header.
+ *
+ * @module
+ */
+
+import { EncodeError } from "../errors.ts";
+import { AsapMessageType as T, MessageFlag, ParameterType as P } from "./constants.ts";
+import {
+  decodeCookie,
+  decodeHandleResolutionOption,
+  decodeOperationError,
+  decodePoolElement,
+  decodePoolElementIdentifier,
+  decodePoolHandle,
+  decodeTransport,
+  encodeCookie,
+  encodeHandleResolutionOption,
+  encodeOperationError,
+  encodePoolElement,
+  encodePoolElementIdentifier,
+  encodePoolHandle,
+  encodeTransport,
+  isTransportType,
+  poolElementIdentifierType,
+  poolElementType,
+} from "./parameters.ts";
+import { decodePolicy, encodePolicy } from "./policy.ts";
+import { type DecodeContext, fail, Scanner } from "./scanner.ts";
+import type {
+  AsapMessage,
+  ErrorCause,
+  Identifier,
+  PoolElement,
+  TransportParameter,
+} from "./types.ts";
+import type { Writer } from "./writer.ts";
+
+function handleAndId(
+  d: DecodeContext,
+  s: Scanner,
+): { poolHandle: Uint8Array; poolElementId: Identifier } {
+  s.expect(P.PoolHandle);
+  const poolHandle = decodePoolHandle(d, s);
+  s.expect(poolElementIdentifierType(d.o.nextgen));
+  const poolElementId = decodePoolElementIdentifier(d, s);
+  return { poolHandle, poolElementId };
+}
+
+function optionalOperationError(d: DecodeContext, s: Scanner): ErrorCause[] | undefined {
+  if (s.peek() !== P.OperationError) return undefined;
+  return decodeOperationError(d, s);
+}
+
+function poolElements(d: DecodeContext, s: Scanner): PoolElement[] {
+  const type = poolElementType(d.o.nextgen);
+  const limit = d.o.limits.maxPoolElements;
+  const elements: PoolElement[] = [];
+  while (s.peek() === type) {
+    if (elements.length === limit) {
+      fail("limit-exceeded", s.start, `more than ${limit} Pool Elements in one message`);
+    }
+    elements.push(decodePoolElement(d, s));
+  }
+  return elements;
+}
+
+function fixedIdentifier(d: DecodeContext, end: number): Identifier {
+  if (end < 4 + d.idSize) {
+    fail("bad-message-length", 2, "message too short for its Server Identifier");
+  }
+  return d.id(4);
+}
+
+/** Decodes an ASAP message body; `end` is the end of the message (its Length). */
+export function decodeAsapBody(
+  d: DecodeContext,
+  type: number,
+  flags: number,
+  end: number,
+): AsapMessage {
+  switch (type) {
+    case T.Registration: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      s.expect(P.PoolHandle);
+      const poolHandle = decodePoolHandle(d, s);
+      s.expect(poolElementType(d.o.nextgen));
+      const poolElement = decodePoolElement(d, s);
+      s.finish();
+      return { type: "Registration", poolHandle, poolElement };
+    }
+    case T.Deregistration: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      const { poolHandle, poolElementId } = handleAndId(d, s);
+      s.finish();
+      return { type: "Deregistration", poolHandle, poolElementId };
+    }
+    case T.RegistrationResponse: {
+      d.flags(flags, MessageFlag.RegistrationResponseReject);
+      const s = new Scanner(d, 4, end);
+      const { poolHandle, poolElementId } = handleAndId(d, s);
+      const operationError = optionalOperationError(d, s);
+      s.finish();
+      const reject = (flags & MessageFlag.RegistrationResponseReject) !== 0;
+      return operationError === undefined
+        ? { type: "RegistrationResponse", reject, poolHandle, poolElementId }
+        : { type: "RegistrationResponse", reject, poolHandle, poolElementId, operationError };
+    }
+    case T.DeregistrationResponse: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      const { poolHandle, poolElementId } = handleAndId(d, s);
+      const operationError = optionalOperationError(d, s);
+      s.finish();
+      return operationError === undefined
+        ? { type: "DeregistrationResponse", poolHandle, poolElementId }
+        : { type: "DeregistrationResponse", poolHandle, poolElementId, operationError };
+    }
+    case T.HandleResolution: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      s.expect(P.PoolHandle);
+      const poolHandle = decodePoolHandle(d, s);
+      if (s.peek() === P.HandleResolutionOption) {
+        const items = decodeHandleResolutionOption(d, s);
+        s.finish();
+        return { type: "HandleResolution", poolHandle, items };
+      }
+      s.finish();
+      return { type: "HandleResolution", poolHandle };
+    }
+    case T.HandleResolutionResponse: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      s.expect(P.PoolHandle);
+      const poolHandle = decodePoolHandle(d, s);
+      const policy = s.peek() === P.PoolMemberSelectionPolicy ? decodePolicy(d, s) : undefined;
+      const elements = poolElements(d, s);
+      const operationError = optionalOperationError(d, s);
+      s.finish();
+      const m: {
+        type: "HandleResolutionResponse";
+        poolHandle: Uint8Array;
+        policy?: typeof policy;
+        poolElements: PoolElement[];
+        operationError?: ErrorCause[];
+      } = { type: "HandleResolutionResponse", poolHandle, poolElements: elements };
+      if (policy !== undefined) m.policy = policy;
+      if (operationError !== undefined) m.operationError = operationError;
+      return m;
+    }
+    case T.EndpointKeepAlive: {
+      d.flags(flags, MessageFlag.EndpointKeepAliveHome);
+      const registrarId = fixedIdentifier(d, end);
+      const s = new Scanner(d, 4 + d.idSize, end);
+      s.expect(P.PoolHandle);
+      const poolHandle = decodePoolHandle(d, s);
+      const home = (flags & MessageFlag.EndpointKeepAliveHome) !== 0;
+      if (!d.strict && s.peek() === poolElementIdentifierType(d.o.nextgen)) {
+        const poolElementId = decodePoolElementIdentifier(d, s);
+        s.finish();
+        return { type: "EndpointKeepAlive", home, registrarId, poolHandle, poolElementId };
+      }
+      s.finish();
+      return { type: "EndpointKeepAlive", home, registrarId, poolHandle };
+    }
+    case T.EndpointKeepAliveAck: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      const { poolHandle, poolElementId } = handleAndId(d, s);
+      s.finish();
+      return { type: "EndpointKeepAliveAck", poolHandle, poolElementId };
+    }
+    case T.EndpointUnreachable: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      const { poolHandle, poolElementId } = handleAndId(d, s);
+      s.finish();
+      return { type: "EndpointUnreachable", poolHandle, poolElementId };
+    }
+    case T.ServerAnnounce: {
+      d.flags(flags, 0);
+      const registrarId = fixedIdentifier(d, end);
+      const s = new Scanner(d, 4 + d.idSize, end);
+      const transports: TransportParameter[] = [];
+      const limit = d.o.limits.maxTransports;
+      for (let t = s.peek(); t !== -1 && isTransportType(t); t = s.peek()) {
+        if (transports.length === limit) {
+          fail("limit-exceeded", s.start, `more than ${limit} transports in one Server Announce`);
+        }
+        transports.push(decodeTransport(d, s));
+      }
+      s.finish();
+      return { type: "ServerAnnounce", registrarId, transports };
+    }
+    case T.Cookie:
+    case T.CookieEcho: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      s.expect(P.Cookie);
+      const cookie = decodeCookie(d, s);
+      s.finish();
+      return { type: type === T.Cookie ? "Cookie" : "CookieEcho", cookie };
+    }
+    case T.BusinessCard: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      s.expect(P.PoolHandle);
+      const poolHandle = decodePoolHandle(d, s);
+      const policy = !d.strict && s.peek() === P.PoolMemberSelectionPolicy
+        ? decodePolicy(d, s)
+        : undefined;
+      s.expect(poolElementType(d.o.nextgen));
+      const elements = poolElements(d, s);
+      s.finish();
+      return policy === undefined
+        ? { type: "BusinessCard", poolHandle, poolElements: elements }
+        : { type: "BusinessCard", poolHandle, policy, poolElements: elements };
+    }
+    case T.AsapError: {
+      d.flags(flags, 0);
+      const s = new Scanner(d, 4, end);
+      s.expect(P.OperationError);
+      const operationError = decodeOperationError(d, s);
+      s.finish();
+      return { type: "AsapError", operationError };
+    }
+    default:
+      return fail(
+        "unknown-message-type",
+        0,
+        `unknown ASAP message type 0x${type.toString(16).padStart(2, "0")}`,
+      );
+  }
+}
+
+/** Message type code and flags of an ASAP message object. */
+export function asapTypeAndFlags(m: AsapMessage): [number, number] {
+  switch (m.type) {
+    case "RegistrationResponse":
+      return [T.RegistrationResponse, m.reject ? MessageFlag.RegistrationResponseReject : 0];
+    case "EndpointKeepAlive":
+      return [T.EndpointKeepAlive, m.home ? MessageFlag.EndpointKeepAliveHome : 0];
+    default: {
+      const name = (m as { type: unknown }).type;
+      const code = typeof name === "string" && Object.hasOwn(T, name)
+        ? (T as Record<string, number>)[name]
+        : undefined;
+      if (code === undefined) {
+        throw new EncodeError(
+          "bad-value",
+          "type",
+          `not an ASAP message type: ${String(name)}`,
+        );
+      }
+      return [code, 0];
+    }
+  }
+}
+
+/** Encodes the body of an ASAP message (after the 4-byte header). */
+export function encodeAsapBody(w: Writer, m: AsapMessage): void {
+  switch (m.type) {
+    case "Registration":
+      encodePoolHandle(w, m.poolHandle, "poolHandle");
+      encodePoolElement(w, m.poolElement, "poolElement");
+      return;
+    case "Deregistration":
+    case "EndpointKeepAliveAck":
+    case "EndpointUnreachable":
+      encodePoolHandle(w, m.poolHandle, "poolHandle");
+      encodePoolElementIdentifier(w, m.poolElementId, "poolElementId");
+      return;
+    case "RegistrationResponse":
+    case "DeregistrationResponse":
+      encodePoolHandle(w, m.poolHandle, "poolHandle");
+      encodePoolElementIdentifier(w, m.poolElementId, "poolElementId");
+      if (m.operationError !== undefined) {
+        encodeOperationError(w, m.operationError, "operationError");
+      }
+      return;
+    case "HandleResolution":
+      encodePoolHandle(w, m.poolHandle, "poolHandle");
+      if (m.items !== undefined) encodeHandleResolutionOption(w, m.items, "items");
+      return;
+    case "HandleResolutionResponse":
+      encodePoolHandle(w, m.poolHandle, "poolHandle");
+      if (m.policy !== undefined) encodePolicy(w, m.policy, "policy");
+      encodePoolElements(w, m.poolElements, false);
+      if (m.operationError !== undefined) {
+        encodeOperationError(w, m.operationError, "operationError");
+      }
+      return;
+    case "EndpointKeepAlive":
+      w.id(m.registrarId, "registrarId");
+      encodePoolHandle(w, m.poolHandle, "poolHandle");
+      if (m.poolElementId !== undefined) {
+        encodePoolElementIdentifier(w, m.poolElementId, "poolElementId");
+      }
+      return;
+    case "ServerAnnounce": {
+      w.id(m.registrarId, "registrarId");
+      const transports = m.transports;
+      if (!Array.isArray(transports)) {
+        throw new EncodeError("bad-value", "transports", "expected an array");
+      }
+      for (let i = 0; i < transports.length; i++) {
+        encodeTransport(w, transports[i], `transports[${i}]`);
+      }
+      return;
+    }
+    case "Cookie":
+    case "CookieEcho":
+      encodeCookie(w, m.cookie, "cookie");
+      return;
+    case "BusinessCard":
+      encodePoolHandle(w, m.poolHandle, "poolHandle");
+      if (m.policy !== undefined) encodePolicy(w, m.policy, "policy");
+      encodePoolElements(w, m.poolElements, true);
+      return;
+    case "AsapError":
+      encodeOperationError(w, m.operationError, "operationError");
+      return;
+  }
+}
+
+function encodePoolElements(
+  w: Writer,
+  elements: readonly PoolElement[],
+  atLeastOne: boolean,
+): void {
+  if (!Array.isArray(elements) || (atLeastOne && elements.length === 0)) {
+    throw new EncodeError(
+      "bad-value",
+      "poolElements",
+      atLeastOne ? "expected one or more Pool Elements" : "expected an array",
+    );
+  }
+  for (let i = 0; i < elements.length; i++) {
+    encodePoolElement(w, elements[i], `poolElements[${i}]`);
+  }
+}

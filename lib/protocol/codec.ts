@@ -1,0 +1,238 @@
+/**
+ * The public codec: decode and encode whole ASAP and ENRP messages.
+ *
+ * ```ts
+ * import { decodeAsap, encodeAsap } from "@rserpool/rserpool";
+ *
+ * const bytes = encodeAsap({
+ *   type: "HandleResolution",
+ *   poolHandle: new TextEncoder().encode("EchoPool"),
+ *   items: 3,
+ * });
+ * const message = decodeAsap(bytes); // { type: "HandleResolution", poolHandle, items: 3 }
+ * ```
+ *
+ * @module
+ */
+
+import { DecodeError, EncodeError } from "../errors.ts";
+import { asapTypeAndFlags, decodeAsapBody, encodeAsapBody } from "./asap.ts";
+import { Ppid } from "./constants.ts";
+import { decodeEnrpBody, encodeEnrpBody, enrpTypeAndFlags } from "./enrp.ts";
+import { type DecodeOptions, type EncodeOptions, resolveDecodeOptions } from "./options.ts";
+import { DecodeContext, fail, u16 } from "./scanner.ts";
+import type { AsapMessage, EnrpMessage, RSerPoolMessage, WireProfile } from "./types.ts";
+import { MAX_MESSAGE_LENGTH, Writer } from "./writer.ts";
+
+type BodyDecoder<M> = (d: DecodeContext, type: number, flags: number, end: number) => M;
+
+function decodeFramed<M>(
+  input: Uint8Array,
+  options: DecodeOptions | undefined,
+  profile: WireProfile | undefined,
+  body: BodyDecoder<M>,
+): M {
+  if (!(input instanceof Uint8Array)) {
+    throw new DecodeError("bad-value", 0, "input is not a Uint8Array");
+  }
+  // Subclasses (Node's Buffer) slice without copying; decode from a plain view.
+  const bytes = input.constructor === Uint8Array
+    ? input
+    : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const d = new DecodeContext(bytes, resolveDecodeOptions(options, profile));
+  if (bytes.length < 4) fail("truncated", bytes.length, "input shorter than a message header");
+  const length = u16(bytes, 2);
+  if (length < 4) fail("bad-message-length", 2, `message Length ${length} < 4`);
+  if (length > bytes.length) {
+    fail("truncated", bytes.length, `message Length ${length} but only ${bytes.length} bytes`);
+  }
+  if (length < bytes.length && d.strict) {
+    const padded = (length + 3) & ~3;
+    if (padded === bytes.length) {
+      fail(
+        "bad-message-length",
+        2,
+        `message Length ${length} leaves out the final padding (canonical Length is ${padded})`,
+      );
+    }
+    fail("trailing-bytes", length, `${bytes.length - length} byte(s) after the message`);
+  }
+  return body(d, bytes[0], bytes[1], length);
+}
+
+/**
+ * Decodes one ASAP message. Throws {@link DecodeError} on malformed input,
+ * and nothing else.
+ */
+export function decodeAsap(bytes: Uint8Array, options?: DecodeOptions): AsapMessage {
+  return decodeFramed(bytes, options, undefined, decodeAsapBody);
+}
+
+/**
+ * Decodes one ENRP message. Throws {@link DecodeError} on malformed input,
+ * and nothing else.
+ */
+export function decodeEnrp(bytes: Uint8Array, options?: DecodeOptions): EnrpMessage {
+  return decodeFramed(bytes, options, undefined, decodeEnrpBody);
+}
+
+/**
+ * Decodes one message by its SCTP payload protocol identifier: 11 (ASAP)
+ * and 12 (ENRP) in the `rfc` profile, {@link Ppid.AsapNextGen} and
+ * {@link Ppid.EnrpNextGen} in the `nextgen` profile (the PPID decides the
+ * profile; `options.profile` is ignored). Any other PPID throws
+ * {@link DecodeError} `unknown-ppid`.
+ */
+export function decodeMessage(
+  ppid: number,
+  bytes: Uint8Array,
+  options?: DecodeOptions,
+): RSerPoolMessage {
+  switch (ppid) {
+    case Ppid.Asap:
+      return decodeFramed(bytes, options, "rfc", decodeAsapBody);
+    case Ppid.Enrp:
+      return decodeFramed(bytes, options, "rfc", decodeEnrpBody);
+    case Ppid.AsapNextGen:
+      return decodeFramed(bytes, options, "nextgen", decodeAsapBody);
+    case Ppid.EnrpNextGen:
+      return decodeFramed(bytes, options, "nextgen", decodeEnrpBody);
+    default:
+      throw new DecodeError("unknown-ppid", 0, `PPID ${ppid} is neither ASAP nor ENRP`);
+  }
+}
+
+const ENRP_TYPES: ReadonlySet<string> = new Set([
+  "Presence",
+  "HandleTableRequest",
+  "HandleTableResponse",
+  "HandleUpdate",
+  "ListRequest",
+  "ListResponse",
+  "InitTakeover",
+  "InitTakeoverAck",
+  "TakeoverServer",
+  "EnrpError",
+]);
+
+/** The protocol a message object belongs to. */
+export function protocolOf(message: RSerPoolMessage): "asap" | "enrp" {
+  return ENRP_TYPES.has(message.type) ? "enrp" : "asap";
+}
+
+/** The SCTP PPID that carries a message in the given profile. */
+export function ppidOf(message: RSerPoolMessage, profile: WireProfile = "rfc"): number {
+  const enrp = protocolOf(message) === "enrp";
+  if (profile === "nextgen") return enrp ? Ppid.EnrpNextGen : Ppid.AsapNextGen;
+  return enrp ? Ppid.Enrp : Ppid.Asap;
+}
+
+function checkMessage(message: unknown): void {
+  if (message === null || typeof message !== "object") {
+    throw new EncodeError("bad-value", "", "expected a message object");
+  }
+}
+
+function writeMessage<M>(
+  w: Writer,
+  message: M,
+  typeAndFlags: (m: M) => [number, number],
+  body: (w: Writer, m: M) => void,
+): void {
+  const [type, flags] = typeAndFlags(message);
+  w.u8(type);
+  w.u8(flags);
+  w.pos += 2;
+  body(w, message);
+  if (w.pos > MAX_MESSAGE_LENGTH) {
+    throw new EncodeError("too-long", "", "message would exceed 65535 bytes");
+  }
+  w.buf[2] = w.pos >>> 8;
+  w.buf[3] = w.pos;
+}
+
+function writeAny(w: Writer, message: RSerPoolMessage): void {
+  checkMessage(message);
+  if (protocolOf(message) === "enrp") {
+    writeMessage(w, message as EnrpMessage, enrpTypeAndFlags, encodeEnrpBody);
+  } else {
+    writeMessage(w, message as AsapMessage, asapTypeAndFlags, encodeAsapBody);
+  }
+}
+
+/**
+ * Encodes an ASAP message in canonical form: RFC parameter order, zero
+ * padding, Length including the final padding (as RSPLIB writes it).
+ * Throws {@link EncodeError} on invalid fields.
+ */
+export function encodeAsap(message: AsapMessage, options?: EncodeOptions): Uint8Array {
+  checkMessage(message);
+  const w = Writer.acquire(options?.profile === "nextgen");
+  try {
+    writeMessage(w, message, asapTypeAndFlags, encodeAsapBody);
+    return w.buf.slice(0, w.pos);
+  } finally {
+    Writer.release(w);
+  }
+}
+
+/**
+ * Encodes an ENRP message in canonical form. Throws {@link EncodeError} on
+ * invalid fields.
+ */
+export function encodeEnrp(message: EnrpMessage, options?: EncodeOptions): Uint8Array {
+  checkMessage(message);
+  const w = Writer.acquire(options?.profile === "nextgen");
+  try {
+    writeMessage(w, message, enrpTypeAndFlags, encodeEnrpBody);
+    return w.buf.slice(0, w.pos);
+  } finally {
+    Writer.release(w);
+  }
+}
+
+/** Encodes any ASAP or ENRP message (chosen by its `type`). */
+export function encodeMessage(message: RSerPoolMessage, options?: EncodeOptions): Uint8Array {
+  const w = Writer.acquire(options?.profile === "nextgen");
+  try {
+    writeAny(w, message);
+    return w.buf.slice(0, w.pos);
+  } finally {
+    Writer.release(w);
+  }
+}
+
+/**
+ * Encodes a message into `target` at `offset` and returns the number of
+ * bytes written; throws {@link EncodeError} (`too-long`) if it does not fit.
+ * Lets transports frame messages without an extra copy.
+ */
+export function encodeInto(
+  message: RSerPoolMessage,
+  target: Uint8Array,
+  offset = 0,
+  options?: EncodeOptions,
+): number {
+  const w = Writer.acquire(options?.profile === "nextgen");
+  try {
+    writeAny(w, message);
+    if (offset < 0 || offset + w.pos > target.length) {
+      throw new EncodeError("too-long", "", "message does not fit into the target buffer");
+    }
+    target.set(w.buf.subarray(0, w.pos), offset);
+    return w.pos;
+  } finally {
+    Writer.release(w);
+  }
+}
+
+/** The number of bytes {@link encodeMessage} produces for a message. */
+export function encodedLength(message: RSerPoolMessage, options?: EncodeOptions): number {
+  const w = Writer.acquire(options?.profile === "nextgen");
+  try {
+    writeAny(w, message);
+    return w.pos;
+  } finally {
+    Writer.release(w);
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * Codecs of the parameters of RFC 5354 §3 (and their next-generation
+ * variants): addresses, transports, Pool Handle, Pool Element, Server
+ * Information, Operation Error, Cookie, PE Identifier, PE Checksum and the
+ * Handle Resolution Option.
+ *
+ * @module
+ */
+
+import { EncodeError } from "../errors.ts";
+import { formatIPv4, formatIPv6, parseAddress } from "../wire/address.ts";
+import { ParameterType } from "./constants.ts";
+import { decodePolicy, encodePolicy } from "./policy.ts";
+import { type DecodeContext, fail, Scanner, u16, u32 } from "./scanner.ts";
+import type {
+  ErrorCause,
+  Identifier,
+  PoolElement,
+  ServerInformation,
+  TransportParameter,
+} from "./types.ts";
+import { checkBytes, checkUint, type Writer } from "./writer.ts";
+
+/** Parameter type of a Pool Element in the context's profile. */
+export function poolElementType(nextgen: boolean): number {
+  return nextgen ? ParameterType.NextGenPoolElement : ParameterType.PoolElement;
+}
+
+/** Parameter type of a Server Information in the context's profile. */
+export function serverInformationType(nextgen: boolean): number {
+  return nextgen ? ParameterType.NextGenServerInformation : ParameterType.ServerInformation;
+}
+
+/** Parameter type of a PE Identifier in the context's profile. */
+export function poolElementIdentifierType(nextgen: boolean): number {
+  return nextgen ? ParameterType.NextGenPoolElementIdentifier : ParameterType.PoolElementIdentifier;
+}
+
+/** Parameter type of a PE Checksum in the context's profile. */
+export function poolElementChecksumType(nextgen: boolean): number {
+  return nextgen ? ParameterType.NextGenPoolElementChecksum : ParameterType.PoolElementChecksum;
+}
+
+/** True for the five transport parameter types (0x0003–0x0007). */
+export function isTransportType(type: number): boolean {
+  return type >= ParameterType.DccpTransport && type <= ParameterType.UdpLiteTransport;
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+
+/** Decodes the peeked Pool Handle and advances. */
+export function decodePoolHandle(d: DecodeContext, s: Scanner): Uint8Array {
+  const length = s.length - 4;
+  if (length === 0) fail("bad-value", s.start + 2, "empty pool handle");
+  if (length > d.o.limits.maxPoolHandleLength) {
+    fail(
+      "limit-exceeded",
+      s.start + 2,
+      `pool handle of ${length} bytes exceeds the limit of ${d.o.limits.maxPoolHandleLength}`,
+    );
+  }
+  const handle = d.b.slice(s.value, s.value + length);
+  s.advance();
+  return handle;
+}
+
+/** Decodes the peeked PE Identifier (32 or 64 bits by profile) and advances. */
+export function decodePoolElementIdentifier(d: DecodeContext, s: Scanner): Identifier {
+  s.exactValue(d.idSize);
+  const id = d.id(s.value);
+  s.advance();
+  return id;
+}
+
+/** Decodes the peeked PE Checksum (16 or 32 bits by profile) and advances. */
+export function decodeChecksum(d: DecodeContext, s: Scanner): number {
+  if (d.o.nextgen) {
+    s.exactValue(4);
+    const value = u32(d.b, s.value);
+    s.advance();
+    return value;
+  }
+  s.exactValue(2);
+  const value = u16(d.b, s.value);
+  s.advance();
+  return value;
+}
+
+/** Decodes the peeked Cookie and advances. */
+export function decodeCookie(d: DecodeContext, s: Scanner): Uint8Array {
+  const cookie = d.b.slice(s.value, s.start + s.length);
+  s.advance();
+  return cookie;
+}
+
+/** Decodes the peeked Handle Resolution Option and advances. */
+export function decodeHandleResolutionOption(d: DecodeContext, s: Scanner): number {
+  s.exactValue(4);
+  const items = u32(d.b, s.value);
+  s.advance();
+  return items;
+}
+
+function decodeAddresses(
+  d: DecodeContext,
+  from: number,
+  end: number,
+  sctp: boolean,
+  at: number,
+): string[] {
+  const inner = new Scanner(d, from, end);
+  const addresses: string[] = [];
+  const limit = d.o.limits.maxAddressesPerTransport;
+  for (let type = inner.peek(); type !== -1; type = inner.peek()) {
+    if (type === ParameterType.IPv4Address) {
+      inner.exactValue(4);
+      addresses.push(formatIPv4(d.b, inner.value));
+    } else if (type === ParameterType.IPv6Address) {
+      inner.exactValue(16);
+      addresses.push(formatIPv6(d.b, inner.value));
+    } else {
+      fail("unexpected-parameter", inner.start, "expected an IPv4 or IPv6 Address parameter");
+    }
+    if (addresses.length > limit) {
+      fail("limit-exceeded", inner.start, `more than ${limit} addresses in one transport`);
+    }
+    inner.advance();
+  }
+  if (addresses.length === 0) fail("missing-parameter", end, "transport without an address");
+  if (!sctp && addresses.length !== 1) {
+    fail("bad-value", at, "a non-SCTP transport must carry exactly one address");
+  }
+  return addresses;
+}
+
+/** Decodes the peeked transport parameter (any of 0x0003–0x0007) and advances. */
+export function decodeTransport(d: DecodeContext, s: Scanner): TransportParameter {
+  const b = d.b;
+  const type = s.type;
+  const v = s.value;
+  const end = s.start + s.length;
+  const fixed = type === ParameterType.DccpTransport ? 8 : 4;
+  if (s.length < 4 + fixed) {
+    fail("bad-parameter-length", s.start + 2, "transport parameter shorter than its fixed fields");
+  }
+  const port = u16(b, v);
+  const addresses = decodeAddresses(
+    d,
+    v + fixed,
+    end,
+    type === ParameterType.SctpTransport,
+    s.start,
+  );
+  let transport: TransportParameter;
+  switch (type) {
+    case ParameterType.SctpTransport:
+      transport = { type: "SCTP", port, transportUse: u16(b, v + 2), addresses };
+      break;
+    case ParameterType.TcpTransport:
+      transport = { type: "TCP", port, transportUse: u16(b, v + 2), addresses };
+      break;
+    case ParameterType.UdpTransport:
+      d.zeros(v + 2, v + 4, "reserved-bits", "UDP transport reserved field");
+      transport = { type: "UDP", port, addresses };
+      break;
+    case ParameterType.UdpLiteTransport:
+      d.zeros(v + 2, v + 4, "reserved-bits", "UDP-Lite transport reserved field");
+      transport = { type: "UDP-Lite", port, addresses };
+      break;
+    default:
+      d.zeros(v + 2, v + 4, "reserved-bits", "DCCP transport reserved field");
+      transport = { type: "DCCP", port, serviceCode: u32(b, v + 4), addresses };
+  }
+  s.advance();
+  return transport;
+}
+
+function expectTransport(s: Scanner): void {
+  const type = s.peek();
+  if (type === -1) fail("missing-parameter", s.end, "transport parameter missing");
+  if (!isTransportType(type)) {
+    fail("unexpected-parameter", s.start, "expected a transport parameter");
+  }
+}
+
+/** Decodes the peeked Pool Element (profile's type) and advances. */
+export function decodePoolElement(d: DecodeContext, s: Scanner): PoolElement {
+  const idSize = d.idSize;
+  const v = s.value;
+  const fixed = 2 * idSize + 4;
+  if (s.length < 4 + fixed) {
+    fail("bad-parameter-length", s.start + 2, "Pool Element shorter than its fixed fields");
+  }
+  const identifier = d.id(v);
+  const homeRegistrarId = d.id(v + idSize);
+  const registrationLife = u32(d.b, v + 2 * idSize);
+  const inner = new Scanner(d, v + fixed, s.start + s.length);
+  expectTransport(inner);
+  const userTransport = decodeTransport(d, inner);
+  inner.expect(ParameterType.PoolMemberSelectionPolicy);
+  const policy = decodePolicy(d, inner);
+  let element: PoolElement;
+  const next = inner.peek();
+  if (next !== -1 && isTransportType(next)) {
+    const asapTransport = decodeTransport(d, inner);
+    element = {
+      identifier,
+      homeRegistrarId,
+      registrationLife,
+      userTransport,
+      policy,
+      asapTransport,
+    };
+  } else {
+    element = { identifier, homeRegistrarId, registrationLife, userTransport, policy };
+  }
+  inner.finish();
+  s.advance();
+  return element;
+}
+
+/** Decodes the peeked Server Information (profile's type) and advances. */
+export function decodeServerInformation(d: DecodeContext, s: Scanner): ServerInformation {
+  const v = s.value;
+  if (s.length < 4 + d.idSize) {
+    fail("bad-parameter-length", s.start + 2, "Server Information shorter than its identifier");
+  }
+  const registrarId = d.id(v);
+  const inner = new Scanner(d, v + d.idSize, s.start + s.length);
+  expectTransport(inner);
+  const transport = decodeTransport(d, inner);
+  inner.finish();
+  s.advance();
+  return { registrarId, transport };
+}
+
+/** Decodes the peeked Operation Error and advances. */
+export function decodeOperationError(d: DecodeContext, s: Scanner): ErrorCause[] {
+  const b = d.b;
+  const end = s.start + s.length;
+  const causes: ErrorCause[] = [];
+  const limit = d.o.limits.maxErrorCauses;
+  let p = s.value;
+  while (p < end) {
+    if (p + 4 > end) fail("bad-parameter-length", p, "error cause header runs past the parameter");
+    const code = u16(b, p);
+    const length = u16(b, p + 2);
+    if (length < 4 || p + length > end) {
+      fail("bad-parameter-length", p + 2, `error cause with bad Length ${length}`);
+    }
+    let next = p + ((length + 3) & ~3);
+    if (next > end) {
+      if (d.strict) fail("bad-padding", p + length, "padding of an error cause is missing");
+      next = end;
+    } else {
+      d.zeros(p + length, next, "bad-padding", "padding of an error cause");
+    }
+    causes.push({ code, info: b.slice(p + 4, p + length) });
+    if (causes.length > limit) fail("limit-exceeded", p, `more than ${limit} error causes`);
+    p = next;
+  }
+  if (causes.length === 0 && d.strict) {
+    fail("bad-value", s.start, "Operation Error without an error cause");
+  }
+  s.advance();
+  return causes;
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+
+/** Encodes a Pool Handle parameter. */
+export function encodePoolHandle(w: Writer, handle: Uint8Array, path: string): void {
+  checkBytes(handle, path, 1);
+  const start = w.beginTlv(ParameterType.PoolHandle, path);
+  w.bytes(handle, path);
+  w.endTlv(start, path);
+}
+
+/** Encodes a PE Identifier parameter (32 or 64 bits by profile). */
+export function encodePoolElementIdentifier(w: Writer, id: Identifier, path: string): void {
+  const start = w.beginTlv(poolElementIdentifierType(w.idSize === 8), path);
+  w.id(id, path);
+  w.endTlv(start, path);
+}
+
+/** Encodes a PE Checksum parameter (16 or 32 bits by profile). */
+export function encodeChecksum(w: Writer, checksum: number, path: string): void {
+  const nextgen = w.idSize === 8;
+  const start = w.beginTlv(poolElementChecksumType(nextgen), path);
+  w.room(4, path);
+  if (nextgen) w.u32(checkUint(checksum, 32, path));
+  else w.u16(checkUint(checksum, 16, path));
+  w.endTlv(start, path);
+}
+
+/** Encodes a Cookie parameter. */
+export function encodeCookie(w: Writer, cookie: Uint8Array, path: string): void {
+  checkBytes(cookie, path);
+  const start = w.beginTlv(ParameterType.Cookie, path);
+  w.bytes(cookie, path);
+  w.endTlv(start, path);
+}
+
+/** Encodes a Handle Resolution Option parameter. */
+export function encodeHandleResolutionOption(w: Writer, items: number, path: string): void {
+  const start = w.beginTlv(ParameterType.HandleResolutionOption, path);
+  w.room(4, path);
+  w.u32(checkUint(items, 32, path));
+  w.endTlv(start, path);
+}
+
+function encodeAddress(w: Writer, text: unknown, path: string): void {
+  const parsed = typeof text === "string" ? parseAddress(text) : undefined;
+  if (parsed === undefined) {
+    throw new EncodeError("bad-value", path, `not an IPv4 or IPv6 address: ${String(text)}`);
+  }
+  w.room(parsed.family === 4 ? 8 : 20, path);
+  w.u16(parsed.family === 4 ? ParameterType.IPv4Address : ParameterType.IPv6Address);
+  w.u16(parsed.family === 4 ? 8 : 20);
+  w.buf.set(parsed.bytes, w.pos);
+  w.pos += parsed.bytes.length;
+}
+
+const TRANSPORT_TYPES: Readonly<Record<string, number>> = {
+  "SCTP": ParameterType.SctpTransport,
+  "TCP": ParameterType.TcpTransport,
+  "UDP": ParameterType.UdpTransport,
+  "UDP-Lite": ParameterType.UdpLiteTransport,
+  "DCCP": ParameterType.DccpTransport,
+};
+
+/** Encodes a transport parameter. */
+export function encodeTransport(w: Writer, t: TransportParameter, path: string): void {
+  if (t === null || typeof t !== "object") {
+    throw new EncodeError("bad-value", path, "expected a transport parameter object");
+  }
+  const type = TRANSPORT_TYPES[t.type];
+  if (type === undefined) {
+    throw new EncodeError("bad-value", `${path}.type`, `unknown transport ${String(t.type)}`);
+  }
+  const addresses = t.addresses;
+  if (!Array.isArray(addresses) || addresses.length === 0) {
+    throw new EncodeError("bad-value", `${path}.addresses`, "expected at least one address");
+  }
+  if (type !== ParameterType.SctpTransport && addresses.length !== 1) {
+    throw new EncodeError(
+      "bad-value",
+      `${path}.addresses`,
+      `${t.type} carries exactly one address`,
+    );
+  }
+  const start = w.beginTlv(type, path);
+  w.room(8, path);
+  w.u16(checkUint(t.port, 16, `${path}.port`));
+  if (t.type === "SCTP" || t.type === "TCP") {
+    w.u16(checkUint(t.transportUse, 16, `${path}.transportUse`));
+  } else {
+    w.u16(0);
+    if (t.type === "DCCP") w.u32(checkUint(t.serviceCode, 32, `${path}.serviceCode`));
+  }
+  for (let i = 0; i < addresses.length; i++) {
+    encodeAddress(w, addresses[i], `${path}.addresses[${i}]`);
+  }
+  w.endTlv(start, path);
+}
+
+/** Encodes a Pool Element parameter (profile's type). */
+export function encodePoolElement(w: Writer, pe: PoolElement, path: string): void {
+  if (pe === null || typeof pe !== "object") {
+    throw new EncodeError("bad-value", path, "expected a Pool Element object");
+  }
+  const start = w.beginTlv(poolElementType(w.idSize === 8), path);
+  w.id(pe.identifier, `${path}.identifier`);
+  w.id(pe.homeRegistrarId, `${path}.homeRegistrarId`);
+  w.room(4, path);
+  w.u32(checkUint(pe.registrationLife, 32, `${path}.registrationLife`));
+  encodeTransport(w, pe.userTransport, `${path}.userTransport`);
+  encodePolicy(w, pe.policy, `${path}.policy`);
+  if (pe.asapTransport !== undefined) {
+    encodeTransport(w, pe.asapTransport, `${path}.asapTransport`);
+  }
+  w.endTlv(start, path);
+}
+
+/** Encodes a Server Information parameter (profile's type). */
+export function encodeServerInformation(
+  w: Writer,
+  info: ServerInformation,
+  path: string,
+): void {
+  if (info === null || typeof info !== "object") {
+    throw new EncodeError("bad-value", path, "expected a Server Information object");
+  }
+  const start = w.beginTlv(serverInformationType(w.idSize === 8), path);
+  w.id(info.registrarId, `${path}.registrarId`);
+  encodeTransport(w, info.transport, `${path}.transport`);
+  w.endTlv(start, path);
+}
+
+/** Encodes an Operation Error parameter with its causes. */
+export function encodeOperationError(
+  w: Writer,
+  causes: readonly ErrorCause[],
+  path: string,
+): void {
+  if (!Array.isArray(causes) || causes.length === 0) {
+    throw new EncodeError("bad-value", path, "expected one or more error causes");
+  }
+  const start = w.beginTlv(ParameterType.OperationError, path);
+  for (let i = 0; i < causes.length; i++) {
+    const causePath = `${path}[${i}]`;
+    const cause = causes[i];
+    const causeStart = w.beginTlv(checkUint(cause?.code, 16, `${causePath}.code`), causePath);
+    w.bytes(checkBytes(cause.info, `${causePath}.info`), `${causePath}.info`);
+    w.endTlv(causeStart, causePath);
+  }
+  w.endTlv(start, path);
+}
