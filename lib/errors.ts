@@ -109,17 +109,30 @@ export type EncodeErrorCode =
  */
 export class EncodeError extends RSerPoolError {
   declare readonly code: EncodeErrorCode;
-  /** Dotted path of the offending field. */
+  /** Dotted path of the offending field (empty for the message itself). */
   readonly path: string;
+  /** The problem, without the path. */
+  readonly detail: string;
 
   /**
    * @param code stable error code
    * @param path dotted path of the offending field
-   * @param message human-readable description
+   * @param detail human-readable description of the problem
    */
-  constructor(code: EncodeErrorCode, path: string, message: string) {
-    super(code, `${path}: ${message}`);
+  constructor(code: EncodeErrorCode, path: string, detail: string) {
+    super(code, path === "" ? detail : `${path}: ${detail}`);
     this.name = "EncodeError";
     this.path = path;
+    this.detail = detail;
+  }
+
+  /** The same error one level further out: `segment` is prefixed to the path. */
+  within(segment: string): EncodeError {
+    const path = this.path === ""
+      ? segment
+      : this.path.startsWith("[")
+      ? segment + this.path
+      : `${segment}.${this.path}`;
+    return new EncodeError(this.code, path, this.detail);
   }
 }

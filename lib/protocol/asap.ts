@@ -34,7 +34,7 @@ import type {
   PoolElement,
   TransportParameter,
 } from "./types.ts";
-import type { Writer } from "./writer.ts";
+import { within, type Writer } from "./writer.ts";
 
 function handleAndId(
   d: DecodeContext,
@@ -236,93 +236,119 @@ export function decodeAsapBody(
   }
 }
 
-/** Message type code and flags of an ASAP message object. */
-export function asapTypeAndFlags(m: AsapMessage): [number, number] {
-  switch (m.type) {
-    case "RegistrationResponse":
-      return [T.RegistrationResponse, m.reject ? MessageFlag.RegistrationResponseReject : 0];
-    case "EndpointKeepAlive":
-      return [T.EndpointKeepAlive, m.home ? MessageFlag.EndpointKeepAliveHome : 0];
-    default: {
-      const name = (m as { type: unknown }).type;
-      const code = typeof name === "string" && Object.hasOwn(T, name)
-        ? (T as Record<string, number>)[name]
-        : undefined;
-      if (code === undefined) {
-        throw new EncodeError(
-          "bad-value",
-          "type",
-          `not an ASAP message type: ${String(name)}`,
-        );
-      }
-      return [code, 0];
-    }
+const ASAP_CODES: ReadonlyMap<string, number> = new Map(Object.entries(T));
+
+/** Message type code of an ASAP message object. */
+export function asapTypeCode(m: AsapMessage): number {
+  const code = ASAP_CODES.get(m.type);
+  if (code === undefined) {
+    throw new EncodeError("bad-value", "type", `not an ASAP message type: ${String(m.type)}`);
   }
+  return code;
+}
+
+/** Message flags of an ASAP message object. */
+export function asapFlags(m: AsapMessage): number {
+  if (m.type === "RegistrationResponse") {
+    return m.reject ? MessageFlag.RegistrationResponseReject : 0;
+  }
+  if (m.type === "EndpointKeepAlive") return m.home ? MessageFlag.EndpointKeepAliveHome : 0;
+  return 0;
 }
 
 /** Encodes the body of an ASAP message (after the 4-byte header). */
 export function encodeAsapBody(w: Writer, m: AsapMessage): void {
-  switch (m.type) {
-    case "Registration":
-      encodePoolHandle(w, m.poolHandle, "poolHandle");
-      encodePoolElement(w, m.poolElement, "poolElement");
-      return;
-    case "Deregistration":
-    case "EndpointKeepAliveAck":
-    case "EndpointUnreachable":
-      encodePoolHandle(w, m.poolHandle, "poolHandle");
-      encodePoolElementIdentifier(w, m.poolElementId, "poolElementId");
-      return;
-    case "RegistrationResponse":
-    case "DeregistrationResponse":
-      encodePoolHandle(w, m.poolHandle, "poolHandle");
-      encodePoolElementIdentifier(w, m.poolElementId, "poolElementId");
-      if (m.operationError !== undefined) {
-        encodeOperationError(w, m.operationError, "operationError");
+  let field = "poolHandle";
+  try {
+    switch (m.type) {
+      case "Registration":
+        encodePoolHandle(w, m.poolHandle);
+        field = "poolElement";
+        encodePoolElement(w, m.poolElement);
+        return;
+      case "Deregistration":
+      case "EndpointKeepAliveAck":
+      case "EndpointUnreachable":
+        encodePoolHandle(w, m.poolHandle);
+        field = "poolElementId";
+        encodePoolElementIdentifier(w, m.poolElementId);
+        return;
+      case "RegistrationResponse":
+      case "DeregistrationResponse":
+        encodePoolHandle(w, m.poolHandle);
+        field = "poolElementId";
+        encodePoolElementIdentifier(w, m.poolElementId);
+        if (m.operationError !== undefined) {
+          field = "operationError";
+          encodeOperationError(w, m.operationError);
+        }
+        return;
+      case "HandleResolution":
+        encodePoolHandle(w, m.poolHandle);
+        if (m.items !== undefined) {
+          field = "items";
+          encodeHandleResolutionOption(w, m.items);
+        }
+        return;
+      case "HandleResolutionResponse":
+        encodePoolHandle(w, m.poolHandle);
+        if (m.policy !== undefined) {
+          field = "policy";
+          encodePolicy(w, m.policy);
+        }
+        field = "poolElements";
+        encodePoolElements(w, m.poolElements, false);
+        if (m.operationError !== undefined) {
+          field = "operationError";
+          encodeOperationError(w, m.operationError);
+        }
+        return;
+      case "EndpointKeepAlive":
+        field = "registrarId";
+        w.id(m.registrarId);
+        field = "poolHandle";
+        encodePoolHandle(w, m.poolHandle);
+        if (m.poolElementId !== undefined) {
+          field = "poolElementId";
+          encodePoolElementIdentifier(w, m.poolElementId);
+        }
+        return;
+      case "ServerAnnounce": {
+        field = "registrarId";
+        w.id(m.registrarId);
+        field = "transports";
+        const transports = m.transports;
+        if (!Array.isArray(transports)) throw new EncodeError("bad-value", "", "expected an array");
+        for (let i = 0; i < transports.length; i++) {
+          try {
+            encodeTransport(w, transports[i]);
+          } catch (e) {
+            throw within(e, `[${i}]`);
+          }
+        }
+        return;
       }
-      return;
-    case "HandleResolution":
-      encodePoolHandle(w, m.poolHandle, "poolHandle");
-      if (m.items !== undefined) encodeHandleResolutionOption(w, m.items, "items");
-      return;
-    case "HandleResolutionResponse":
-      encodePoolHandle(w, m.poolHandle, "poolHandle");
-      if (m.policy !== undefined) encodePolicy(w, m.policy, "policy");
-      encodePoolElements(w, m.poolElements, false);
-      if (m.operationError !== undefined) {
-        encodeOperationError(w, m.operationError, "operationError");
-      }
-      return;
-    case "EndpointKeepAlive":
-      w.id(m.registrarId, "registrarId");
-      encodePoolHandle(w, m.poolHandle, "poolHandle");
-      if (m.poolElementId !== undefined) {
-        encodePoolElementIdentifier(w, m.poolElementId, "poolElementId");
-      }
-      return;
-    case "ServerAnnounce": {
-      w.id(m.registrarId, "registrarId");
-      const transports = m.transports;
-      if (!Array.isArray(transports)) {
-        throw new EncodeError("bad-value", "transports", "expected an array");
-      }
-      for (let i = 0; i < transports.length; i++) {
-        encodeTransport(w, transports[i], `transports[${i}]`);
-      }
-      return;
+      case "Cookie":
+      case "CookieEcho":
+        field = "cookie";
+        encodeCookie(w, m.cookie);
+        return;
+      case "BusinessCard":
+        encodePoolHandle(w, m.poolHandle);
+        if (m.policy !== undefined) {
+          field = "policy";
+          encodePolicy(w, m.policy);
+        }
+        field = "poolElements";
+        encodePoolElements(w, m.poolElements, true);
+        return;
+      case "AsapError":
+        field = "operationError";
+        encodeOperationError(w, m.operationError);
+        return;
     }
-    case "Cookie":
-    case "CookieEcho":
-      encodeCookie(w, m.cookie, "cookie");
-      return;
-    case "BusinessCard":
-      encodePoolHandle(w, m.poolHandle, "poolHandle");
-      if (m.policy !== undefined) encodePolicy(w, m.policy, "policy");
-      encodePoolElements(w, m.poolElements, true);
-      return;
-    case "AsapError":
-      encodeOperationError(w, m.operationError, "operationError");
-      return;
+  } catch (e) {
+    throw within(e, field);
   }
 }
 
@@ -334,11 +360,15 @@ function encodePoolElements(
   if (!Array.isArray(elements) || (atLeastOne && elements.length === 0)) {
     throw new EncodeError(
       "bad-value",
-      "poolElements",
+      "",
       atLeastOne ? "expected one or more Pool Elements" : "expected an array",
     );
   }
   for (let i = 0; i < elements.length; i++) {
-    encodePoolElement(w, elements[i], `poolElements[${i}]`);
+    try {
+      encodePoolElement(w, elements[i]);
+    } catch (e) {
+      throw within(e, `[${i}]`);
+    }
   }
 }

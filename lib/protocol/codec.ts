@@ -16,13 +16,13 @@
  */
 
 import { DecodeError, EncodeError } from "../errors.ts";
-import { asapTypeAndFlags, decodeAsapBody, encodeAsapBody } from "./asap.ts";
+import { asapFlags, asapTypeCode, decodeAsapBody, encodeAsapBody } from "./asap.ts";
 import { Ppid } from "./constants.ts";
 import { decodeEnrpBody, encodeEnrpBody, enrpTypeAndFlags } from "./enrp.ts";
 import { type DecodeOptions, type EncodeOptions, resolveDecodeOptions } from "./options.ts";
 import { DecodeContext, fail, u16 } from "./scanner.ts";
 import type { AsapMessage, EnrpMessage, RSerPoolMessage, WireProfile } from "./types.ts";
-import { MAX_MESSAGE_LENGTH, Writer } from "./writer.ts";
+import { encodeInScratch, encodeIntoBuffer, encodeToBytes, type Writer } from "./writer.ts";
 
 type BodyDecoder<M> = (d: DecodeContext, type: number, flags: number, end: number) => M;
 
@@ -133,30 +133,54 @@ function checkMessage(message: unknown): void {
   }
 }
 
-function writeMessage<M>(
-  w: Writer,
-  message: M,
-  typeAndFlags: (m: M) => [number, number],
-  body: (w: Writer, m: M) => void,
-): void {
-  const [type, flags] = typeAndFlags(message);
+function writeHeader(w: Writer, type: number, flags: number): void {
+  w.room(4);
   w.u8(type);
   w.u8(flags);
   w.pos += 2;
-  body(w, message);
-  if (w.pos > MAX_MESSAGE_LENGTH) {
-    throw new EncodeError("too-long", "", "message would exceed 65535 bytes");
-  }
-  w.buf[2] = w.pos >>> 8;
-  w.buf[3] = w.pos;
+}
+
+function writeLength(w: Writer): void {
+  const length = w.length;
+  w.buf[w.base + 2] = length >>> 8;
+  w.buf[w.base + 3] = length;
+}
+
+function writeAsap(w: Writer, message: AsapMessage): void {
+  writeHeader(w, asapTypeCode(message), asapFlags(message));
+  encodeAsapBody(w, message);
+  writeLength(w);
+}
+
+function writeEnrp(w: Writer, message: EnrpMessage): void {
+  const [type, flags] = enrpTypeAndFlags(message);
+  writeHeader(w, type, flags);
+  encodeEnrpBody(w, message);
+  writeLength(w);
 }
 
 function writeAny(w: Writer, message: RSerPoolMessage): void {
-  checkMessage(message);
-  if (protocolOf(message) === "enrp") {
-    writeMessage(w, message as EnrpMessage, enrpTypeAndFlags, encodeEnrpBody);
-  } else {
-    writeMessage(w, message as AsapMessage, asapTypeAndFlags, encodeAsapBody);
+  if (protocolOf(message) === "enrp") writeEnrp(w, message as EnrpMessage);
+  else writeAsap(w, message as AsapMessage);
+}
+
+/** Messages with this many list entries go straight to the scratch buffer (they exceed the pool's 1 KiB). */
+const LARGE_ENTRIES = 8;
+
+function isLarge(m: RSerPoolMessage): boolean {
+  switch (m.type) {
+    case "HandleResolutionResponse":
+    case "BusinessCard":
+      return m.poolElements?.length > LARGE_ENTRIES;
+    case "HandleTableResponse": {
+      let n = 0;
+      for (const pool of m.pools ?? []) n += pool?.poolElements?.length ?? 0;
+      return n > LARGE_ENTRIES;
+    }
+    case "ListResponse":
+      return m.servers?.length > LARGE_ENTRIES;
+    default:
+      return false;
   }
 }
 
@@ -164,48 +188,36 @@ function writeAny(w: Writer, message: RSerPoolMessage): void {
  * Encodes an ASAP message in canonical form: RFC parameter order, zero
  * padding, Length including the final padding (as RSPLIB writes it).
  * Throws {@link EncodeError} on invalid fields.
+ *
+ * Results of up to 1 KiB are views into a shared pool (see
+ * `lib/wire/pool.ts`): use them as views, and `.slice()` them when an
+ * exclusive `ArrayBuffer` is needed.
  */
 export function encodeAsap(message: AsapMessage, options?: EncodeOptions): Uint8Array {
   checkMessage(message);
-  const w = Writer.acquire(options?.profile === "nextgen");
-  try {
-    writeMessage(w, message, asapTypeAndFlags, encodeAsapBody);
-    return w.buf.slice(0, w.pos);
-  } finally {
-    Writer.release(w);
-  }
+  return encodeToBytes(options?.profile === "nextgen", message, writeAsap, isLarge(message));
 }
 
 /**
  * Encodes an ENRP message in canonical form. Throws {@link EncodeError} on
- * invalid fields.
+ * invalid fields. Small results are pool views, as for {@link encodeAsap}.
  */
 export function encodeEnrp(message: EnrpMessage, options?: EncodeOptions): Uint8Array {
   checkMessage(message);
-  const w = Writer.acquire(options?.profile === "nextgen");
-  try {
-    writeMessage(w, message, enrpTypeAndFlags, encodeEnrpBody);
-    return w.buf.slice(0, w.pos);
-  } finally {
-    Writer.release(w);
-  }
+  return encodeToBytes(options?.profile === "nextgen", message, writeEnrp, isLarge(message));
 }
 
 /** Encodes any ASAP or ENRP message (chosen by its `type`). */
 export function encodeMessage(message: RSerPoolMessage, options?: EncodeOptions): Uint8Array {
-  const w = Writer.acquire(options?.profile === "nextgen");
-  try {
-    writeAny(w, message);
-    return w.buf.slice(0, w.pos);
-  } finally {
-    Writer.release(w);
-  }
+  checkMessage(message);
+  return encodeToBytes(options?.profile === "nextgen", message, writeAny, isLarge(message));
 }
 
 /**
  * Encodes a message into `target` at `offset` and returns the number of
- * bytes written; throws {@link EncodeError} (`too-long`) if it does not fit.
- * Lets transports frame messages without an extra copy.
+ * bytes written; throws {@link EncodeError} (`too-long`) if it does not fit
+ * (the bytes of `target` after `offset` may then have been overwritten).
+ * Lets transports frame messages without allocating.
  */
 export function encodeInto(
   message: RSerPoolMessage,
@@ -213,26 +225,12 @@ export function encodeInto(
   offset = 0,
   options?: EncodeOptions,
 ): number {
-  const w = Writer.acquire(options?.profile === "nextgen");
-  try {
-    writeAny(w, message);
-    if (offset < 0 || offset + w.pos > target.length) {
-      throw new EncodeError("too-long", "", "message does not fit into the target buffer");
-    }
-    target.set(w.buf.subarray(0, w.pos), offset);
-    return w.pos;
-  } finally {
-    Writer.release(w);
-  }
+  checkMessage(message);
+  return encodeIntoBuffer(options?.profile === "nextgen", message, writeAny, target, offset);
 }
 
 /** The number of bytes {@link encodeMessage} produces for a message. */
 export function encodedLength(message: RSerPoolMessage, options?: EncodeOptions): number {
-  const w = Writer.acquire(options?.profile === "nextgen");
-  try {
-    writeAny(w, message);
-    return w.pos;
-  } finally {
-    Writer.release(w);
-  }
+  checkMessage(message);
+  return encodeInScratch(options?.profile === "nextgen", message, writeAny, (b) => b.length);
 }

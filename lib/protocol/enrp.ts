@@ -23,7 +23,7 @@ import {
 } from "./parameters.ts";
 import { type DecodeContext, fail, Scanner, u16 } from "./scanner.ts";
 import type { EnrpMessage, HandleTablePool, PoolElement, ServerInformation } from "./types.ts";
-import { checkUint, type Writer } from "./writer.ts";
+import { checkUint, within, type Writer } from "./writer.ts";
 
 /** Decodes an ENRP message body; `end` is the end of the message (its Length). */
 export function decodeEnrpBody(
@@ -225,63 +225,92 @@ export function enrpTypeAndFlags(m: EnrpMessage): [number, number] {
 
 /** Encodes the body of an ENRP message (after the 4-byte header). */
 export function encodeEnrpBody(w: Writer, m: EnrpMessage): void {
-  w.id(m.sendingRegistrarId, "sendingRegistrarId");
-  w.id(m.receivingRegistrarId, "receivingRegistrarId");
-  switch (m.type) {
-    case "Presence":
-      encodeChecksum(w, m.checksum, "checksum");
-      if (m.serverInformation !== undefined) {
-        encodeServerInformation(w, m.serverInformation, "serverInformation");
-      }
-      return;
-    case "HandleTableRequest":
-    case "ListRequest":
-      return;
-    case "HandleTableResponse": {
-      const pools = m.pools;
-      if (!Array.isArray(pools)) throw new EncodeError("bad-value", "pools", "expected an array");
-      for (let i = 0; i < pools.length; i++) {
-        const path = `pools[${i}]`;
-        const pool = pools[i];
-        encodePoolHandle(w, pool?.poolHandle, `${path}.poolHandle`);
-        const elements = pool.poolElements;
-        if (!Array.isArray(elements) || elements.length === 0) {
-          throw new EncodeError(
-            "bad-value",
-            `${path}.poolElements`,
-            "expected one or more Pool Elements",
-          );
+  let field = "sendingRegistrarId";
+  try {
+    w.id(m.sendingRegistrarId);
+    field = "receivingRegistrarId";
+    w.id(m.receivingRegistrarId);
+    switch (m.type) {
+      case "Presence":
+        field = "checksum";
+        encodeChecksum(w, m.checksum);
+        if (m.serverInformation !== undefined) {
+          field = "serverInformation";
+          encodeServerInformation(w, m.serverInformation);
         }
-        for (let k = 0; k < elements.length; k++) {
-          encodePoolElement(w, elements[k], `${path}.poolElements[${k}]`);
+        return;
+      case "HandleTableRequest":
+      case "ListRequest":
+        return;
+      case "HandleTableResponse": {
+        field = "pools";
+        const pools = m.pools;
+        if (!Array.isArray(pools)) throw new EncodeError("bad-value", "", "expected an array");
+        for (let i = 0; i < pools.length; i++) {
+          try {
+            encodeHandleTablePool(w, pools[i]);
+          } catch (e) {
+            throw within(e, `[${i}]`);
+          }
         }
+        return;
       }
-      return;
+      case "HandleUpdate":
+        field = "updateAction";
+        w.room(4);
+        w.u16(checkUint(m.updateAction, 16, ""));
+        w.u16(0);
+        field = "poolHandle";
+        encodePoolHandle(w, m.poolHandle);
+        field = "poolElement";
+        encodePoolElement(w, m.poolElement);
+        return;
+      case "ListResponse": {
+        field = "servers";
+        const servers = m.servers;
+        if (!Array.isArray(servers)) throw new EncodeError("bad-value", "", "expected an array");
+        for (let i = 0; i < servers.length; i++) {
+          try {
+            encodeServerInformation(w, servers[i]);
+          } catch (e) {
+            throw within(e, `[${i}]`);
+          }
+        }
+        return;
+      }
+      case "InitTakeover":
+      case "InitTakeoverAck":
+      case "TakeoverServer":
+        field = "targetRegistrarId";
+        w.id(m.targetRegistrarId);
+        return;
+      case "EnrpError":
+        field = "operationError";
+        encodeOperationError(w, m.operationError);
+        return;
     }
-    case "HandleUpdate":
-      w.room(4, "updateAction");
-      w.u16(checkUint(m.updateAction, 16, "updateAction"));
-      w.u16(0);
-      encodePoolHandle(w, m.poolHandle, "poolHandle");
-      encodePoolElement(w, m.poolElement, "poolElement");
-      return;
-    case "ListResponse": {
-      const servers = m.servers;
-      if (!Array.isArray(servers)) {
-        throw new EncodeError("bad-value", "servers", "expected an array");
-      }
-      for (let i = 0; i < servers.length; i++) {
-        encodeServerInformation(w, servers[i], `servers[${i}]`);
-      }
-      return;
+  } catch (e) {
+    throw within(e, field);
+  }
+}
+
+function encodeHandleTablePool(w: Writer, pool: HandleTablePool): void {
+  let field = "poolHandle";
+  try {
+    encodePoolHandle(w, pool?.poolHandle);
+    field = "poolElements";
+    const elements = pool.poolElements;
+    if (!Array.isArray(elements) || elements.length === 0) {
+      throw new EncodeError("bad-value", "", "expected one or more Pool Elements");
     }
-    case "InitTakeover":
-    case "InitTakeoverAck":
-    case "TakeoverServer":
-      w.id(m.targetRegistrarId, "targetRegistrarId");
-      return;
-    case "EnrpError":
-      encodeOperationError(w, m.operationError, "operationError");
-      return;
+    for (let k = 0; k < elements.length; k++) {
+      try {
+        encodePoolElement(w, elements[k]);
+      } catch (e) {
+        throw within(e, `[${k}]`);
+      }
+    }
+  } catch (e) {
+    throw within(e, field);
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { copyBytes } from "../wire/pool.ts";
 import { EncodeError } from "../errors.ts";
 import { formatIPv4, formatIPv6, parseAddress } from "../wire/address.ts";
 import { ParameterType } from "./constants.ts";
@@ -19,7 +20,7 @@ import type {
   ServerInformation,
   TransportParameter,
 } from "./types.ts";
-import { checkBytes, checkUint, type Writer } from "./writer.ts";
+import { checkBytes, checkUint, within, type Writer } from "./writer.ts";
 
 /** Parameter type of a Pool Element in the context's profile. */
 export function poolElementType(nextgen: boolean): number {
@@ -60,7 +61,7 @@ export function decodePoolHandle(d: DecodeContext, s: Scanner): Uint8Array {
       `pool handle of ${length} bytes exceeds the limit of ${d.o.limits.maxPoolHandleLength}`,
     );
   }
-  const handle = d.b.slice(s.value, s.value + length);
+  const handle = copyBytes(d.b, s.value, s.value + length);
   s.advance();
   return handle;
 }
@@ -89,7 +90,7 @@ export function decodeChecksum(d: DecodeContext, s: Scanner): number {
 
 /** Decodes the peeked Cookie and advances. */
 export function decodeCookie(d: DecodeContext, s: Scanner): Uint8Array {
-  const cookie = d.b.slice(s.value, s.start + s.length);
+  const cookie = copyBytes(d.b, s.value, s.start + s.length);
   s.advance();
   return cookie;
 }
@@ -256,7 +257,7 @@ export function decodeOperationError(d: DecodeContext, s: Scanner): ErrorCause[]
     } else {
       d.zeros(p + length, next, "bad-padding", "padding of an error cause");
     }
-    causes.push({ code, info: b.slice(p + 4, p + length) });
+    causes.push({ code, info: copyBytes(b, p + 4, p + length) });
     if (causes.length > limit) fail("limit-exceeded", p, `more than ${limit} error causes`);
     p = next;
   }
@@ -268,153 +269,170 @@ export function decodeOperationError(d: DecodeContext, s: Scanner): ErrorCause[]
 }
 
 // ---------------------------------------------------------------------------
-// Encoding
+// Encoding. Errors carry the field's name; callers prefix their own (`within`).
 
 /** Encodes a Pool Handle parameter. */
-export function encodePoolHandle(w: Writer, handle: Uint8Array, path: string): void {
-  checkBytes(handle, path, 1);
-  const start = w.beginTlv(ParameterType.PoolHandle, path);
-  w.bytes(handle, path);
-  w.endTlv(start, path);
+export function encodePoolHandle(w: Writer, handle: Uint8Array): void {
+  checkBytes(handle, "", 1);
+  const start = w.beginTlv(ParameterType.PoolHandle);
+  w.bytes(handle);
+  w.endTlv(start);
 }
 
 /** Encodes a PE Identifier parameter (32 or 64 bits by profile). */
-export function encodePoolElementIdentifier(w: Writer, id: Identifier, path: string): void {
-  const start = w.beginTlv(poolElementIdentifierType(w.idSize === 8), path);
-  w.id(id, path);
-  w.endTlv(start, path);
+export function encodePoolElementIdentifier(w: Writer, id: Identifier): void {
+  const start = w.beginTlv(poolElementIdentifierType(w.idSize === 8));
+  w.id(id);
+  w.endTlv(start);
 }
 
 /** Encodes a PE Checksum parameter (16 or 32 bits by profile). */
-export function encodeChecksum(w: Writer, checksum: number, path: string): void {
+export function encodeChecksum(w: Writer, checksum: number): void {
   const nextgen = w.idSize === 8;
-  const start = w.beginTlv(poolElementChecksumType(nextgen), path);
-  w.room(4, path);
-  if (nextgen) w.u32(checkUint(checksum, 32, path));
-  else w.u16(checkUint(checksum, 16, path));
-  w.endTlv(start, path);
+  const start = w.beginTlv(poolElementChecksumType(nextgen));
+  w.room(4);
+  if (nextgen) w.u32(checkUint(checksum, 32, ""));
+  else w.u16(checkUint(checksum, 16, ""));
+  w.endTlv(start);
 }
 
 /** Encodes a Cookie parameter. */
-export function encodeCookie(w: Writer, cookie: Uint8Array, path: string): void {
-  checkBytes(cookie, path);
-  const start = w.beginTlv(ParameterType.Cookie, path);
-  w.bytes(cookie, path);
-  w.endTlv(start, path);
+export function encodeCookie(w: Writer, cookie: Uint8Array): void {
+  checkBytes(cookie, "");
+  const start = w.beginTlv(ParameterType.Cookie);
+  w.bytes(cookie);
+  w.endTlv(start);
 }
 
 /** Encodes a Handle Resolution Option parameter. */
-export function encodeHandleResolutionOption(w: Writer, items: number, path: string): void {
-  const start = w.beginTlv(ParameterType.HandleResolutionOption, path);
-  w.room(4, path);
-  w.u32(checkUint(items, 32, path));
-  w.endTlv(start, path);
+export function encodeHandleResolutionOption(w: Writer, items: number): void {
+  const start = w.beginTlv(ParameterType.HandleResolutionOption);
+  w.room(4);
+  w.u32(checkUint(items, 32, ""));
+  w.endTlv(start);
 }
 
-function encodeAddress(w: Writer, text: unknown, path: string): void {
+function encodeAddress(w: Writer, text: unknown): void {
   const parsed = typeof text === "string" ? parseAddress(text) : undefined;
   if (parsed === undefined) {
-    throw new EncodeError("bad-value", path, `not an IPv4 or IPv6 address: ${String(text)}`);
+    throw new EncodeError("bad-value", "", `not an IPv4 or IPv6 address: ${String(text)}`);
   }
-  w.room(parsed.family === 4 ? 8 : 20, path);
-  w.u16(parsed.family === 4 ? ParameterType.IPv4Address : ParameterType.IPv6Address);
-  w.u16(parsed.family === 4 ? 8 : 20);
-  w.buf.set(parsed.bytes, w.pos);
-  w.pos += parsed.bytes.length;
+  const v4 = parsed.family === 4;
+  w.room(v4 ? 8 : 20);
+  w.u16(v4 ? ParameterType.IPv4Address : ParameterType.IPv6Address);
+  w.u16(v4 ? 8 : 20);
+  const bytes = parsed.bytes;
+  const b = w.buf;
+  const p = w.pos;
+  for (let i = 0; i < bytes.length; i++) b[p + i] = bytes[i];
+  w.pos = p + bytes.length;
 }
 
-const TRANSPORT_TYPES: Readonly<Record<string, number>> = {
-  "SCTP": ParameterType.SctpTransport,
-  "TCP": ParameterType.TcpTransport,
-  "UDP": ParameterType.UdpTransport,
-  "UDP-Lite": ParameterType.UdpLiteTransport,
-  "DCCP": ParameterType.DccpTransport,
-};
+const TRANSPORT_TYPES: ReadonlyMap<string, number> = new Map([
+  ["SCTP", ParameterType.SctpTransport],
+  ["TCP", ParameterType.TcpTransport],
+  ["UDP", ParameterType.UdpTransport],
+  ["UDP-Lite", ParameterType.UdpLiteTransport],
+  ["DCCP", ParameterType.DccpTransport],
+]);
 
 /** Encodes a transport parameter. */
-export function encodeTransport(w: Writer, t: TransportParameter, path: string): void {
+export function encodeTransport(w: Writer, t: TransportParameter): void {
   if (t === null || typeof t !== "object") {
-    throw new EncodeError("bad-value", path, "expected a transport parameter object");
+    throw new EncodeError("bad-value", "", "expected a transport parameter object");
   }
-  const type = TRANSPORT_TYPES[t.type];
+  const type = TRANSPORT_TYPES.get(t.type);
   if (type === undefined) {
-    throw new EncodeError("bad-value", `${path}.type`, `unknown transport ${String(t.type)}`);
+    throw new EncodeError("bad-value", "type", `unknown transport ${String(t.type)}`);
   }
   const addresses = t.addresses;
   if (!Array.isArray(addresses) || addresses.length === 0) {
-    throw new EncodeError("bad-value", `${path}.addresses`, "expected at least one address");
+    throw new EncodeError("bad-value", "addresses", "expected at least one address");
   }
   if (type !== ParameterType.SctpTransport && addresses.length !== 1) {
-    throw new EncodeError(
-      "bad-value",
-      `${path}.addresses`,
-      `${t.type} carries exactly one address`,
-    );
+    throw new EncodeError("bad-value", "addresses", `${t.type} carries exactly one address`);
   }
-  const start = w.beginTlv(type, path);
-  w.room(8, path);
-  w.u16(checkUint(t.port, 16, `${path}.port`));
+  const start = w.beginTlv(type);
+  w.room(8);
+  w.u16(checkUint(t.port, 16, "port"));
   if (t.type === "SCTP" || t.type === "TCP") {
-    w.u16(checkUint(t.transportUse, 16, `${path}.transportUse`));
+    w.u16(checkUint(t.transportUse, 16, "transportUse"));
   } else {
     w.u16(0);
-    if (t.type === "DCCP") w.u32(checkUint(t.serviceCode, 32, `${path}.serviceCode`));
+    if (t.type === "DCCP") w.u32(checkUint(t.serviceCode, 32, "serviceCode"));
   }
   for (let i = 0; i < addresses.length; i++) {
-    encodeAddress(w, addresses[i], `${path}.addresses[${i}]`);
+    try {
+      encodeAddress(w, addresses[i]);
+    } catch (e) {
+      throw within(e, `addresses[${i}]`);
+    }
   }
-  w.endTlv(start, path);
+  w.endTlv(start);
 }
 
 /** Encodes a Pool Element parameter (profile's type). */
-export function encodePoolElement(w: Writer, pe: PoolElement, path: string): void {
+export function encodePoolElement(w: Writer, pe: PoolElement): void {
   if (pe === null || typeof pe !== "object") {
-    throw new EncodeError("bad-value", path, "expected a Pool Element object");
+    throw new EncodeError("bad-value", "", "expected a Pool Element object");
   }
-  const start = w.beginTlv(poolElementType(w.idSize === 8), path);
-  w.id(pe.identifier, `${path}.identifier`);
-  w.id(pe.homeRegistrarId, `${path}.homeRegistrarId`);
-  w.room(4, path);
-  w.u32(checkUint(pe.registrationLife, 32, `${path}.registrationLife`));
-  encodeTransport(w, pe.userTransport, `${path}.userTransport`);
-  encodePolicy(w, pe.policy, `${path}.policy`);
-  if (pe.asapTransport !== undefined) {
-    encodeTransport(w, pe.asapTransport, `${path}.asapTransport`);
+  const start = w.beginTlv(poolElementType(w.idSize === 8));
+  let field = "identifier";
+  try {
+    w.id(pe.identifier);
+    field = "homeRegistrarId";
+    w.id(pe.homeRegistrarId);
+    field = "registrationLife";
+    w.room(4);
+    w.u32(checkUint(pe.registrationLife, 32, ""));
+    field = "userTransport";
+    encodeTransport(w, pe.userTransport);
+    field = "policy";
+    encodePolicy(w, pe.policy);
+    if (pe.asapTransport !== undefined) {
+      field = "asapTransport";
+      encodeTransport(w, pe.asapTransport);
+    }
+  } catch (e) {
+    throw within(e, field);
   }
-  w.endTlv(start, path);
+  w.endTlv(start);
 }
 
 /** Encodes a Server Information parameter (profile's type). */
-export function encodeServerInformation(
-  w: Writer,
-  info: ServerInformation,
-  path: string,
-): void {
+export function encodeServerInformation(w: Writer, info: ServerInformation): void {
   if (info === null || typeof info !== "object") {
-    throw new EncodeError("bad-value", path, "expected a Server Information object");
+    throw new EncodeError("bad-value", "", "expected a Server Information object");
   }
-  const start = w.beginTlv(serverInformationType(w.idSize === 8), path);
-  w.id(info.registrarId, `${path}.registrarId`);
-  encodeTransport(w, info.transport, `${path}.transport`);
-  w.endTlv(start, path);
+  const start = w.beginTlv(serverInformationType(w.idSize === 8));
+  let field = "registrarId";
+  try {
+    w.id(info.registrarId);
+    field = "transport";
+    encodeTransport(w, info.transport);
+  } catch (e) {
+    throw within(e, field);
+  }
+  w.endTlv(start);
 }
 
 /** Encodes an Operation Error parameter with its causes. */
-export function encodeOperationError(
-  w: Writer,
-  causes: readonly ErrorCause[],
-  path: string,
-): void {
-  if (!Array.isArray(causes) || causes.length === 0) {
-    throw new EncodeError("bad-value", path, "expected one or more error causes");
+export function encodeOperationError(w: Writer, causes: readonly ErrorCause[]): void {
+  // RFC 5354 asks for one or more causes; an empty list is still encodable
+  // (and decodes in lenient mode), so that anything decoded re-encodes.
+  if (!Array.isArray(causes)) {
+    throw new EncodeError("bad-value", "", "expected an array of error causes");
   }
-  const start = w.beginTlv(ParameterType.OperationError, path);
+  const start = w.beginTlv(ParameterType.OperationError);
   for (let i = 0; i < causes.length; i++) {
-    const causePath = `${path}[${i}]`;
     const cause = causes[i];
-    const causeStart = w.beginTlv(checkUint(cause?.code, 16, `${causePath}.code`), causePath);
-    w.bytes(checkBytes(cause.info, `${causePath}.info`), `${causePath}.info`);
-    w.endTlv(causeStart, causePath);
+    try {
+      const causeStart = w.beginTlv(checkUint(cause?.code, 16, "code"));
+      w.bytes(checkBytes(cause.info, "info"));
+      w.endTlv(causeStart);
+    } catch (e) {
+      throw within(e, `[${i}]`);
+    }
   }
-  w.endTlv(start, path);
+  w.endTlv(start);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { copyBytes } from "../wire/pool.ts";
 import { EncodeError } from "../errors.ts";
 import { ParameterType, PolicyTypeCode } from "./constants.ts";
 import { type DecodeContext, fail, type Scanner, u32 } from "./scanner.ts";
@@ -119,7 +120,7 @@ export function decodePolicy(d: DecodeContext, s: Scanner): PoolMemberSelectionP
   const def = BY_CODE.get(code);
   let policy: PoolMemberSelectionPolicy;
   if (def === undefined) {
-    policy = { type: "Unknown", policyType: code, data: b.slice(v + 4, v + valueLength) };
+    policy = { type: "Unknown", policyType: code, data: copyBytes(b, v + 4, v + valueLength) };
   } else {
     const need = 4 + 4 * def.fields.length;
     if (valueLength < need || (d.strict && valueLength !== need)) {
@@ -139,29 +140,27 @@ export function decodePolicy(d: DecodeContext, s: Scanner): PoolMemberSelectionP
 }
 
 /** Encodes a Pool Member Selection Policy parameter. */
-export function encodePolicy(w: Writer, policy: PoolMemberSelectionPolicy, path: string): void {
+export function encodePolicy(w: Writer, policy: PoolMemberSelectionPolicy): void {
   if (policy === null || typeof policy !== "object") {
-    throw new EncodeError("bad-value", path, "expected a policy object");
+    throw new EncodeError("bad-value", "", "expected a policy object");
   }
-  const start = w.beginTlv(ParameterType.PoolMemberSelectionPolicy, path);
+  const start = w.beginTlv(ParameterType.PoolMemberSelectionPolicy);
   if (policy.type === "Unknown") {
-    const code = checkUint(policy.policyType, 32, `${path}.policyType`);
-    const data = checkBytes(policy.data, `${path}.data`);
-    w.room(4, path);
+    const code = checkUint(policy.policyType, 32, "policyType");
+    const data = checkBytes(policy.data, "data");
+    w.room(4);
     w.u32(code);
-    w.bytes(data, `${path}.data`);
+    w.bytes(data);
   } else {
     const def = BY_NAME.get(policy.type);
     if (def === undefined) {
-      throw new EncodeError("bad-value", `${path}.type`, `unknown policy ${String(policy.type)}`);
+      throw new EncodeError("bad-value", "type", `unknown policy ${String(policy.type)}`);
     }
     const fields = def.fields;
-    w.room(4 + 4 * fields.length, path);
+    w.room(4 + 4 * fields.length);
     w.u32(def.code);
     const values = policy as unknown as Record<string, unknown>;
-    for (let i = 0; i < fields.length; i++) {
-      w.u32(checkUint(values[fields[i]], 32, `${path}.${fields[i]}`));
-    }
+    for (let i = 0; i < fields.length; i++) w.u32(checkUint(values[fields[i]], 32, fields[i]));
   }
-  w.endTlv(start, path);
+  w.endTlv(start);
 }

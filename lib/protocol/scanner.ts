@@ -73,12 +73,19 @@ export class DecodeContext {
       type !== 0x500c && type !== 0x500d;
   }
 
-  /** In strict mode, rejects non-zero bytes in `[from, to)` (padding or reserved fields). */
-  zeros(from: number, to: number, code: DecodeErrorCode, what: string): void {
+  /**
+   * In strict mode, rejects non-zero bytes in `[from, to)` (padding or
+   * reserved fields). `what` names them, or is the parameter type whose
+   * padding they are (the name is only built when failing).
+   */
+  zeros(from: number, to: number, code: DecodeErrorCode, what: string | number): void {
     if (!this.strict) return;
     const b = this.b;
     for (let i = from; i < to; i++) {
-      if (b[i] !== 0) fail(code, i, `${what} is not zero`);
+      if (b[i] !== 0) {
+        const name = typeof what === "number" ? `padding of ${parameterName(what)}` : what;
+        fail(code, i, `${name} is not zero`);
+      }
     }
   }
 
@@ -150,7 +157,7 @@ export class Scanner {
         }
         next = this.end;
       } else {
-        d.zeros(p + length, next, "bad-padding", `padding of ${parameterName(type)}`);
+        d.zeros(p + length, next, "bad-padding", type);
       }
       if (d.known(type)) {
         this.type = type;

@@ -1,0 +1,101 @@
+/**
+ * The `rserpool` command line: one program, several subcommands.
+ *
+ * ```ts
+ * import { main, processIo } from "@rserpool/rserpool/cli";
+ *
+ * const status = await main(["decode", "capture.pcap", "--pretty"], processIo());
+ * ```
+ *
+ * @module
+ */
+
+import { readFile } from "node:fs/promises";
+import process from "node:process";
+import { DECODE_HELP, decodeCommand } from "./decode.ts";
+import { type CliIo, UsageError } from "./io.ts";
+
+export { type CliIo, UsageError } from "./io.ts";
+
+interface Command {
+  readonly summary: string;
+  readonly help: string;
+  readonly run: (args: string[], io: CliIo) => Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  decode: {
+    summary: "print the ASAP/ENRP messages of a pcap/pcapng capture or of hex input",
+    help: DECODE_HELP,
+    run: decodeCommand,
+  },
+};
+
+/** Help text of `rserpool` itself. */
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) =>
+    `  ${name.padEnd(width)}  ${c.summary}`
+  );
+  return `Usage: rserpool COMMAND [options]
+
+Reliable Server Pooling (RSerPool, RFC 5351-5356) tools.
+
+Commands:
+${lines.join("\n")}
+
+Run "rserpool COMMAND --help" for a command's options.
+`;
+}
+
+/**
+ * Runs the CLI with `args` (without the program name); returns the exit
+ * status: 0 success, 1 failure of the work itself, 2 usage error.
+ */
+export async function main(args: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    io.out(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined || !Object.hasOwn(COMMANDS, name)) {
+    io.err(`rserpool: unknown command "${name}"\n\n${mainHelp()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(
+        `rserpool ${name}: ${(e as Error).message}\nRun "rserpool ${name} --help" for usage.\n`,
+      );
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** The CLI's I/O on the running process (Deno, Node or Bun). */
+export function processIo(): CliIo {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    readFile: async (path) => new Uint8Array(await readFile(path)),
+    readStdin: async () => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
+      return new TextDecoder().decode(concatChunks(chunks));
+    },
+  };
+}
+
+function concatChunks(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let p = 0;
+  for (const c of chunks) {
+    out.set(c, p);
+    p += c.length;
+  }
+  return out;
+}
