@@ -11,6 +11,8 @@ export class RSerPoolError extends Error {
   readonly code: string;
 
   /**
+   * Creates an error with a stable code.
+   *
    * @param code stable machine-readable code
    * @param message human-readable description
    * @param options standard error options (e.g. `cause`)
@@ -61,6 +63,7 @@ export type DecodeErrorCode =
  * from the start of the decoded buffer, where the problem was found.
  */
 export class DecodeError extends RSerPoolError {
+  /** The stable code of the problem. */
   declare readonly code: DecodeErrorCode;
   /** Byte offset of the problem from the start of the input. */
   readonly offset: number;
@@ -77,6 +80,8 @@ export class DecodeError extends RSerPoolError {
   readonly report?: boolean;
 
   /**
+   * Creates a decode error.
+   *
    * @param code stable error code
    * @param offset byte offset of the problem
    * @param message human-readable description
@@ -108,6 +113,7 @@ export type EncodeErrorCode =
  * `path` names the offending field, e.g. `poolElement.userTransport.port`.
  */
 export class EncodeError extends RSerPoolError {
+  /** The stable code of the problem. */
   declare readonly code: EncodeErrorCode;
   /** Dotted path of the offending field (empty for the message itself). */
   readonly path: string;
@@ -115,6 +121,8 @@ export class EncodeError extends RSerPoolError {
   readonly detail: string;
 
   /**
+   * Creates an encode error.
+   *
    * @param code stable error code
    * @param path dotted path of the offending field
    * @param detail human-readable description of the problem

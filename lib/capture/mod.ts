@@ -27,6 +27,21 @@ import { SctpReassembler } from "./sctp.ts";
 export { type Frame, readFrames } from "./pcap.ts";
 export { LinkType, parseFrame, type TransportPacket } from "./packet.ts";
 export { SCTP_REASSEMBLY_LIMITS, SctpReassembler, type SctpUserMessage } from "./sctp.ts";
+export {
+  type DataChunkFields,
+  ethernetFrame,
+  type IDataChunkFields,
+  ipv4Packet,
+  ipv6Packet,
+  PcapngWriter,
+  type PcapngWriterOptions,
+  type PcapOptions,
+  sctpDataChunk,
+  sctpIDataChunk,
+  sctpPacket,
+  udpDatagram,
+  writePcap,
+} from "./writer.ts";
 
 /** A transport address. */
 export interface Endpoint {

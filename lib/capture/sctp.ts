@@ -119,6 +119,7 @@ export class SctpReassembler {
     return out;
   }
 
+  /** The reassembly state of one association direction, created on first use. */
   private direction(key: string): Direction {
     let direction = this.directions.get(key);
     if (direction === undefined) {
@@ -129,6 +130,7 @@ export class SctpReassembler {
     return direction;
   }
 
+  /** Handles one DATA chunk at `p`. */
   private data(
     key: string,
     flags: number,
@@ -191,6 +193,7 @@ export class SctpReassembler {
     });
   }
 
+  /** Handles one I-DATA chunk at `p`. */
   private idata(
     key: string,
     flags: number,

@@ -256,7 +256,11 @@ export class PcapngWriter {
   private readonly little: boolean;
   private readonly ticksPerMs: number;
 
-  /** @param options link type, byte order, resolution, application name */
+  /**
+   * Starts a file: a Section Header Block and one Interface Description Block.
+   *
+   * @param options link type, byte order, resolution, application name
+   */
   constructor(options: PcapngWriterOptions = {}) {
     this.little = options.littleEndian ?? true;
     this.ticksPerMs = options.nanoseconds ? 1e6 : 1e3;
@@ -282,6 +286,7 @@ export class PcapngWriter {
     this.block(1, concat([idb, ...idbOptions]));
   }
 
+  /** One option (code, length, padded value) in the writer's byte order. */
   private option(code: number, value: Uint8Array): Uint8Array {
     const o = new Uint8Array(4 + ((value.length + 3) & ~3));
     const v = new DataView(o.buffer);
@@ -291,6 +296,7 @@ export class PcapngWriter {
     return o;
   }
 
+  /** Appends one block with its leading and trailing total length. */
   private block(type: number, body: Uint8Array): void {
     const padded = (body.length + 3) & ~3;
     const length = 12 + padded;

@@ -72,7 +72,7 @@ Deno.test("decode --pretty prints readable text", async () => {
   assert.equal(status, 0);
   assert.match(
     out,
-    /#8 \S+ sctp 10\.77\.0\.1:41659 -> 10\.77\.0\.1:3863 ASAP \(PPID 11\)\n  Registration\n/,
+    /#8 \S+ sctp 10\.77\.0\.1:41659 -> 10\.77\.0\.1:3863 ASAP \(PPID 11\)\n {2}Registration\n/,
   );
   assert.match(out, /policy: LeastUsed\n\s+load: 0x00000000 \(0\.00 %\)/);
 });
@@ -120,8 +120,8 @@ Deno.test("usage errors exit with status 2 and say what is wrong", async () => {
 Deno.test("help", async () => {
   const top = await run(["--help"]);
   assert.equal(top.status, 0);
-  assert.match(top.out, /Commands:\n  decode/);
+  assert.match(top.out, /Commands:\n {2}decode/);
   const decode = await run(["decode", "--help"]);
   assert.equal(decode.status, 0);
-  assert.match(decode.out, /^Usage:\n  rserpool decode/);
+  assert.match(decode.out, /^Usage:\n {2}rserpool decode/);
 });

@@ -19,7 +19,11 @@ export interface CliIo {
 
 /** A usage error: the command line is wrong. Reported with exit code 2. */
 export class UsageError extends Error {
-  /** @param message what is wrong, for the user */
+  /**
+   * Creates a usage error.
+   *
+   * @param message what is wrong, for the user
+   */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";

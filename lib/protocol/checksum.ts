@@ -100,7 +100,11 @@ export class ChecksumAccumulator {
   private residue = 0;
   private nonZeroTerms = 0;
 
-  /** @param width 16 (Internet-16) or 32 (Internet-32) */
+  /**
+   * Creates an accumulator for an empty set.
+   *
+   * @param width 16 (Internet-16) or 32 (Internet-32)
+   */
   constructor(width: ChecksumWidth = 16) {
     this.width = width;
     this.modulus = width === 16 ? 0xffff : 0xffffffff;
