@@ -144,3 +144,30 @@ export class EncodeError extends RSerPoolError {
     return new EncodeError(this.code, path, this.detail);
   }
 }
+
+/**
+ * A request the protocol must refuse, carrying the Operation Error cause
+ * (RFC 5354 §3.12) to send back, e.g. a registration with a policy other
+ * than its pool's (cause 0x0005).
+ */
+export class ProtocolError extends RSerPoolError {
+  /** The Operation Error cause code (see `ErrorCauseCode`). */
+  readonly errorCause: number;
+  /** Cause-specific information for the cause (e.g. the offending parameter), possibly empty. */
+  readonly errorInfo: Uint8Array;
+
+  /**
+   * Creates a protocol error.
+   *
+   * @param code stable machine-readable code, e.g. `"policy-mismatch"`
+   * @param errorCause the Operation Error cause code to send back
+   * @param message human-readable description
+   * @param errorInfo cause-specific information
+   */
+  constructor(code: string, errorCause: number, message: string, errorInfo?: Uint8Array) {
+    super(code, message);
+    this.name = "ProtocolError";
+    this.errorCause = errorCause;
+    this.errorInfo = errorInfo ?? new Uint8Array();
+  }
+}

@@ -21,7 +21,16 @@ import { Ppid } from "./constants.ts";
 import { decodeEnrpBody, encodeEnrpBody, enrpTypeAndFlags } from "./enrp.ts";
 import { type DecodeOptions, type EncodeOptions, resolveDecodeOptions } from "./options.ts";
 import { DecodeContext, fail, u16 } from "./scanner.ts";
-import type { AsapMessage, EnrpMessage, RSerPoolMessage, WireProfile } from "./types.ts";
+import { encodePoolHandle, encodeTransport } from "./parameters.ts";
+import { encodePolicy } from "./policy.ts";
+import type {
+  AsapMessage,
+  EnrpMessage,
+  PoolMemberSelectionPolicy,
+  RSerPoolMessage,
+  TransportParameter,
+  WireProfile,
+} from "./types.ts";
 import { encodeInScratch, encodeIntoBuffer, encodeToBytes, type Writer } from "./writer.ts";
 
 type BodyDecoder<M> = (d: DecodeContext, type: number, flags: number, end: number) => M;
@@ -233,4 +242,25 @@ export function encodeInto(
 export function encodedLength(message: RSerPoolMessage, options?: EncodeOptions): number {
   checkMessage(message);
   return encodeInScratch(options?.profile === "nextgen", message, writeAny, (b) => b.length);
+}
+
+/**
+ * Encodes one Pool Member Selection Policy parameter on its own, e.g. as the
+ * information of an "Inconsistent Pooling Policy" error cause.
+ */
+export function encodePolicyParameter(policy: PoolMemberSelectionPolicy): Uint8Array {
+  return encodeToBytes(false, policy, encodePolicy);
+}
+
+/**
+ * Encodes one transport parameter on its own, e.g. as the information of an
+ * "Inconsistent Transport Type" error cause.
+ */
+export function encodeTransportParameter(transport: TransportParameter): Uint8Array {
+  return encodeToBytes(false, transport, encodeTransport);
+}
+
+/** Encodes one Pool Handle parameter on its own, e.g. as the information of an "Invalid Values" cause. */
+export function encodePoolHandleParameter(poolHandle: Uint8Array): Uint8Array {
+  return encodeToBytes(false, poolHandle, encodePoolHandle);
 }

@@ -17,6 +17,9 @@ export {
   encodeEnrp,
   encodeInto,
   encodeMessage,
+  encodePolicyParameter,
+  encodePoolHandleParameter,
+  encodeTransportParameter,
   ppidOf,
   protocolOf,
 } from "./codec.ts";
