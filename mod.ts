@@ -2,7 +2,9 @@
  * rserpool: Reliable Server Pooling (RSerPool) for Deno, Node and Bun.
  *
  * This module re-exports the public API: message codecs for ASAP
- * (RFC 5352) and ENRP (RFC 5353), their errors, and the capture reader.
+ * (RFC 5352) and ENRP (RFC 5353), their errors, the handlespace and the
+ * pool member selection policies (RFC 5356). Captures and the CLI have
+ * their own entry points (`./capture`, `./cli`).
  *
  * ```ts
  * import { decodeMessage, encodeAsap } from "@rserpool/rserpool";
@@ -20,3 +22,4 @@
 
 export * from "./lib/errors.ts";
 export * from "./lib/protocol/mod.ts";
+export * from "./lib/handlespace/mod.ts";

@@ -45,12 +45,14 @@ export class ExpiryHeap {
     this.fix(i);
   }
 
+  /** Restores the heap order at `i`. */
   private fix(i: number): void {
     const heap = this.heap;
     if (i > 0 && heap[i].expiresAt < heap[(i - 1) >> 1].expiresAt) this.up(i);
     else this.down(i);
   }
 
+  /** Moves the element at `i` towards the root. */
   private up(i: number): void {
     const heap = this.heap;
     const e = heap[i];
@@ -66,6 +68,7 @@ export class ExpiryHeap {
     e.expiryIndex = i;
   }
 
+  /** Moves the element at `i` towards the leaves. */
   private down(i: number): void {
     const heap = this.heap;
     const n = heap.length;

@@ -20,7 +20,13 @@ import { ErrorCauseCode } from "../protocol/constants.ts";
 import type { Identifier, PolicyName, PoolElement } from "../protocol/types.ts";
 import { ExpiryHeap } from "./expiry.ts";
 import { type ConnectionKey, PoolElementNode } from "./node.ts";
+import { addToList, removeFromList, type SlotList } from "./index.ts";
 import { compareIdentifiers, Pool, poolKey, usesControlChannel } from "./pool.ts";
+import { PoolTable } from "./pooltable.ts";
+
+/** Slot kinds of a node's {@link SlotList}s. */
+const OWNER_SLOT = 0;
+const CONNECTION_SLOT = 1;
 
 /** Limits that protect a registrar's memory. Exceeding one is a {@link ProtocolError}. */
 export interface HandlespaceLimits {
@@ -150,22 +156,6 @@ function setChecksumTerms(node: PoolElementNode): void {
   }
 }
 
-function addToIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
-  let set = index.get(key);
-  if (set === undefined) {
-    set = new Set();
-    index.set(key, set);
-  }
-  set.add(value);
-}
-
-function removeFromIndex<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
-  const set = index.get(key);
-  if (set === undefined) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
-}
-
 const EMPTY: readonly PoolElementNode[] = Object.freeze([]);
 
 /** All pools and pool elements a registrar knows. */
@@ -175,21 +165,26 @@ export class Handlespace {
   private readonly random: RandomSource;
   private readonly maxIncrement: number;
   private readonly uniqueConnection: boolean;
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools: PoolTable;
   private sortedPools: Pool[] | undefined = undefined;
   private readonly expiry = new ExpiryHeap();
-  private readonly byOwner = new Map<Identifier, Set<PoolElementNode>>();
-  private readonly byConnection = new Map<ConnectionKey, Set<PoolElementNode>>();
+  private readonly byOwner = new Map<Identifier, SlotList<PoolElementNode>>();
+  private readonly byConnection = new Map<ConnectionKey, SlotList<PoolElementNode>>();
   private readonly ownerChecksums = new Map<Identifier, OwnerChecksums>();
   private readonly totalChecksums = new OwnerChecksums();
   private count = 0;
 
-  /** @param options limits, randomness, selection and registration rules */
+  /**
+   * Creates an empty handlespace.
+   *
+   * @param options limits, randomness, selection and registration rules
+   */
   constructor(options: HandlespaceOptions = {}) {
     this.limits = { ...DEFAULT_HANDLESPACE_LIMITS, ...options.limits };
     this.random = options.random ?? systemRandom;
     this.maxIncrement = options.maxIncrement ?? 0;
     this.uniqueConnection = options.uniqueConnection ?? false;
+    this.pools = new PoolTable(Math.floor(this.random.next() * 0x100000000));
   }
 
   /** Number of pool elements. */
@@ -204,7 +199,7 @@ export class Handlespace {
 
   /** The pool of a handle. */
   pool(poolHandle: Uint8Array): Pool | undefined {
-    return this.pools.get(poolKey(poolHandle));
+    return this.pools.get(poolHandle);
   }
 
   /** All pools, in no particular order. */
@@ -214,7 +209,7 @@ export class Handlespace {
 
   /** A pool element. */
   find(poolHandle: Uint8Array, identifier: Identifier): PoolElementNode | undefined {
-    return this.pools.get(poolKey(poolHandle))?.elements.get(identifier);
+    return this.pools.get(poolHandle)?.elements.get(identifier);
   }
 
   /**
@@ -231,8 +226,7 @@ export class Handlespace {
     element: PoolElement,
     context: RegistrationContext,
   ): RegistrationResult {
-    const key = poolKey(poolHandle);
-    const pool = this.pools.get(key);
+    const pool = this.pools.get(poolHandle);
     const behaviour = this.check(poolHandle, element, pool);
     const existing = pool?.elements.get(element.identifier);
     const connection = context.connection;
@@ -271,8 +265,8 @@ export class Handlespace {
 
     let target = pool;
     if (target === undefined) {
-      target = new Pool(poolHandle, key, behaviour, element.userTransport);
-      this.pools.set(key, target);
+      target = new Pool(poolHandle, poolKey(poolHandle), behaviour, element.userTransport);
+      this.pools.add(target);
       this.sortedPools = undefined;
     }
     const node = new PoolElementNode(target, element, context.now);
@@ -285,11 +279,12 @@ export class Handlespace {
     target.selection.insert(node);
     this.expiry.set(node);
     this.own(node);
-    if (connection !== undefined) addToIndex(this.byConnection, connection, node);
+    if (connection !== undefined) addToList(this.byConnection, CONNECTION_SLOT, connection, node);
     this.count++;
     return { node, added: true };
   }
 
+  /** Refuses a further element on a connection at its limit. */
   private checkConnectionRoom(connection: ConnectionKey): void {
     if ((this.byConnection.get(connection)?.size ?? 0) >= this.limits.maxElementsPerConnection) {
       throw new ProtocolError(
@@ -364,6 +359,7 @@ export class Handlespace {
     return behaviour;
   }
 
+  /** Applies a re-registration to an existing element. */
   private update(node: PoolElementNode, element: PoolElement, context: RegistrationContext): void {
     const ownerChanged = node.homeRegistrarId !== context.homeRegistrarId;
     if (ownerChanged) this.disown(node);
@@ -381,14 +377,15 @@ export class Handlespace {
     if (ownerChanged) this.own(node);
     const connection = context.connection;
     if (connection !== undefined && connection !== node.connection) {
-      if (node.connection !== undefined) removeFromIndex(this.byConnection, node.connection, node);
+      if (node.connection !== undefined) removeFromList(this.byConnection, node.connection, node);
       node.connection = connection;
-      addToIndex(this.byConnection, connection, node);
+      addToList(this.byConnection, CONNECTION_SLOT, connection, node);
     }
   }
 
+  /** Records an element under its owner, with the checksums. */
   private own(node: PoolElementNode): void {
-    addToIndex(this.byOwner, node.homeRegistrarId, node);
+    addToList(this.byOwner, OWNER_SLOT, node.homeRegistrarId, node);
     let checksums = this.ownerChecksums.get(node.homeRegistrarId);
     if (checksums === undefined) {
       checksums = new OwnerChecksums();
@@ -398,8 +395,9 @@ export class Handlespace {
     this.totalChecksums.add(node);
   }
 
+  /** Removes an element from its owner's records and checksums. */
   private disown(node: PoolElementNode): void {
-    removeFromIndex(this.byOwner, node.homeRegistrarId, node);
+    removeFromList(this.byOwner, node.homeRegistrarId, node);
     const checksums = this.ownerChecksums.get(node.homeRegistrarId)!;
     checksums.subtract(node);
     if (!this.byOwner.has(node.homeRegistrarId)) this.ownerChecksums.delete(node.homeRegistrarId);
@@ -415,10 +413,10 @@ export class Handlespace {
     pool.selection.remove(node);
     this.expiry.delete(node);
     this.disown(node);
-    if (node.connection !== undefined) removeFromIndex(this.byConnection, node.connection, node);
+    if (node.connection !== undefined) removeFromList(this.byConnection, node.connection, node);
     this.count--;
     if (pool.size === 0) {
-      this.pools.delete(pool.key);
+      this.pools.delete(pool);
       this.sortedPools = undefined;
     }
   }
@@ -439,7 +437,7 @@ export class Handlespace {
     count: number,
     maxIncrement: number = this.maxIncrement,
   ): PoolElementNode[] {
-    const pool = this.pools.get(poolKey(poolHandle));
+    const pool = this.pools.get(poolHandle);
     if (pool === undefined || count < 1) return [];
     const out: PoolElementNode[] = [];
     pool.selection.select(count, maxIncrement, this.random, out);
@@ -467,7 +465,7 @@ export class Handlespace {
 
   /** The elements a registrar owns. */
   ownedBy(owner: Identifier): Iterable<PoolElementNode> {
-    return this.byOwner.get(owner) ?? EMPTY;
+    return this.byOwner.get(owner)?.values() ?? EMPTY;
   }
 
   /** How many elements a registrar owns. */
@@ -482,7 +480,7 @@ export class Handlespace {
 
   /** The elements registered over a connection. */
   registeredOver(connection: ConnectionKey): Iterable<PoolElementNode> {
-    return this.byConnection.get(connection) ?? EMPTY;
+    return this.byConnection.get(connection)?.values() ?? EMPTY;
   }
 
   /**
@@ -523,6 +521,7 @@ export class Handlespace {
     return stale;
   }
 
+  /** The pools in handle order (cached until pools come or go). */
   private orderedPools(): Pool[] {
     if (this.sortedPools === undefined) {
       this.sortedPools = [...this.pools.values()].sort((a, b) =>

@@ -32,6 +32,8 @@ export {
   type RegistrationResult,
 } from "./handlespace.ts";
 export { type ConnectionKey, PoolElementNode } from "./node.ts";
-export { compareIdentifiers, Pool, poolKey } from "./pool.ts";
+export { compareIdentifiers, type HandleSums, Pool, poolKey } from "./pool.ts";
 export { ExpiryHeap } from "./expiry.ts";
+export { SlotList, type Slotted, TombstoneMap } from "./index.ts";
+export { PoolTable } from "./pooltable.ts";
 export * from "../policy/mod.ts";

@@ -44,12 +44,14 @@ export class PoolElementNode extends PolicyEntry {
   /** Registrar-local: when it last answered an endpoint keep-alive (ms). */
   lastKeepAlive: number | undefined = undefined;
   /** Registrar-local: Endpoint Unreachable reports since its last registration. */
-  unreachableReports = 0;
+  unreachableReports: number = 0;
   /** Registrar-local: marked during a handle-table resynchronisation (RFC 5353 §3.8). */
   marked = false;
 
   /** Position in the expiry heap. */
-  expiryIndex = -1;
+  expiryIndex: number = -1;
+  /** Positions in the owner's and the connection's lists. */
+  readonly slots: number[] = [-1, -1];
   /** Its term of the Internet-16 checksum. */
   checksumTerm16 = 0;
   /** Its term of the Internet-32 checksum. */

@@ -9,6 +9,7 @@ import type { PolicyBehaviour } from "../policy/policies.ts";
 import { createSelection, type Selection } from "../policy/selection.ts";
 import { TransportUse } from "../protocol/constants.ts";
 import type { Identifier, PolicyName, TransportParameter } from "../protocol/types.ts";
+import { TombstoneMap } from "./index.ts";
 import type { PoolElementNode } from "./node.ts";
 
 /** The map key of a pool handle: its bytes as a Latin-1 string (orders like the bytes). */
@@ -63,7 +64,7 @@ export class Pool {
   /** Whether elements multiplex ASAP control messages with data (Transport Use). */
   readonly controlChannel: boolean;
   /** The elements by identifier. */
-  readonly elements: Map<Identifier, PoolElementNode> = new Map();
+  readonly elements: TombstoneMap<Identifier, PoolElementNode> = new TombstoneMap();
   /** Their selection state. */
   readonly selection: Selection;
   /** Word sums of the handle for the checksum terms. */

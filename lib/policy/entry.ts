@@ -48,7 +48,7 @@ export class PolicyEntry {
   /** Selection weight (value-based policies). */
   value = 0;
   /** Position in the pool's selection structure; -1 when not linked. */
-  index = -1;
+  index: number = -1;
   /** Round robin: previous element. */
   previous: PolicyEntry | undefined = undefined;
   /** Round robin: next element. */

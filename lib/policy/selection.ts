@@ -29,7 +29,11 @@ export abstract class Selection {
   /** Next sequence number to hand out (RSPLIB's `GlobalSeqNumber`). */
   protected sequence = 0;
 
-  /** @param behaviour the pool's policy */
+  /**
+   * Creates an empty selection.
+   *
+   * @param behaviour the pool's policy
+   */
   constructor(behaviour: PolicyBehaviour) {
     this.behaviour = behaviour;
   }
@@ -238,11 +242,17 @@ export class OrderedSelection extends Selection {
       frontier.length = 0;
     }
     const moves = Math.min(out.length - start, this.increment(maxIncrement));
+    // Without an update the keys cannot change: only the new sequence number moves it.
+    const rekey = this.behaviour.update !== undefined;
     for (let i = 0; i < moves; i++) {
       const e = out[start + i];
       this.moveOn(e);
-      this.behaviour.keys!(e);
-      this.fix(e.index);
+      if (rekey) {
+        this.behaviour.keys!(e);
+        this.fix(e.index);
+      } else {
+        this.down(e.index);
+      }
     }
   }
 
@@ -251,11 +261,13 @@ export class OrderedSelection extends Selection {
     return this.heap;
   }
 
+  /** Restores the heap order at `i`. */
   private fix(i: number): void {
     if (i > 0 && before(this.heap[i], this.heap[(i - 1) >> 1])) this.up(i);
     else this.down(i);
   }
 
+  /** Moves the element at `i` towards the root. */
   private up(i: number): void {
     const heap = this.heap;
     const e = heap[i];
@@ -271,6 +283,7 @@ export class OrderedSelection extends Selection {
     e.index = i;
   }
 
+  /** Moves the element at `i` towards the leaves. */
   private down(i: number): void {
     const heap = this.heap;
     const n = heap.length;
@@ -439,12 +452,14 @@ export class WeightedSelection extends Selection {
         e.seq = this.sequence++;
         e.selectionCounter++;
       }
-      this.setWeight(i, 0); // not again in this selection
+      if (k + 1 < n) this.setWeight(i, 0); // not again in this selection
       out.push(e);
     }
+    // Restore the drawn weights; an update (degradation) may have changed a value.
+    const update = moves > 0 && this.behaviour.update !== undefined;
     for (let k = start; k < out.length; k++) {
       const e = out[k];
-      e.value = this.behaviour.value!(e);
+      if (update) e.value = this.behaviour.value!(e);
       this.setWeight(e.index, e.value);
     }
   }
@@ -459,6 +474,7 @@ export class WeightedSelection extends Selection {
     return this.total;
   }
 
+  /** Sets a slot's weight in the tree and the total. */
   private setWeight(i: number, w: number): void {
     const delta = w - this.weights[i];
     if (delta === 0) return;
@@ -485,6 +501,7 @@ export class WeightedSelection extends Selection {
     return pos;
   }
 
+  /** Doubles the capacity, rebuilding the tree in O(n). */
   private grow(): void {
     const capacity = this.weights.length * 2;
     const weights = new Float64Array(capacity);

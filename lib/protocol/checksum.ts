@@ -89,14 +89,16 @@ export function handlespaceChecksum(
 
 /**
  * Incremental one's-complement sum of a changing set of pool elements.
- * Exact for any number of elements: the sum is kept modulo 2^width − 1,
- * together with the number of non-zero terms (which tells a true zero sum
- * from a non-zero multiple of the modulus).
+ * Exact for any number of elements: the sum is kept modulo 2^width − 1
+ * (reduced only when it grows large, and when read), together with the
+ * number of non-zero terms (which tells a true zero sum from a non-zero
+ * multiple of the modulus).
  */
 export class ChecksumAccumulator {
   /** Checksum width in bits. */
   readonly width: ChecksumWidth;
   private readonly modulus: number;
+  /** A number congruent to the sum modulo 2^width − 1, kept within ±2^52. */
   private residue = 0;
   private nonZeroTerms = 0;
 
@@ -113,19 +115,23 @@ export class ChecksumAccumulator {
   /** Adds one element's term ({@link poolElementChecksumTerm}). */
   add(term: number): void {
     if (term !== 0) this.nonZeroTerms++;
-    this.residue = (this.residue + term % this.modulus) % this.modulus;
+    this.residue += term;
+    if (this.residue > 2 ** 52) this.residue %= this.modulus;
   }
 
   /** Removes one element's term that was added before. */
   subtract(term: number): void {
     if (term !== 0) this.nonZeroTerms--;
-    this.residue = (this.residue - term % this.modulus + this.modulus) % this.modulus;
+    this.residue -= term;
+    if (this.residue < -(2 ** 52)) this.residue %= this.modulus;
   }
 
   /** The checksum of the current set, as sent on the wire. */
   get value(): number {
     if (this.nonZeroTerms === 0) return this.modulus;
-    return this.modulus - (this.residue === 0 ? this.modulus : this.residue);
+    const m = this.modulus;
+    const r = ((this.residue % m) + m) % m;
+    return m - (r === 0 ? m : r);
   }
 }
 
