@@ -395,8 +395,9 @@ function swap(items: PolicyEntry[], i: number, j: number): void {
  */
 export class WeightedSelection extends Selection {
   private items: PolicyEntry[] = [];
-  private weights = new Float64Array(16);
-  private tree = new Float64Array(17);
+  // Plain arrays of doubles: no ArrayBuffer to allocate per pool (expensive in Deno).
+  private weights: number[] = new Array(16).fill(0);
+  private tree: number[] = new Array(17).fill(0);
   private total = 0;
 
   /** Number of linked elements. */
@@ -504,9 +505,9 @@ export class WeightedSelection extends Selection {
   /** Doubles the capacity, rebuilding the tree in O(n). */
   private grow(): void {
     const capacity = this.weights.length * 2;
-    const weights = new Float64Array(capacity);
-    weights.set(this.weights);
-    const tree = new Float64Array(capacity + 1);
+    const weights: number[] = new Array(capacity).fill(0);
+    for (let i = 0; i < this.weights.length; i++) weights[i] = this.weights[i];
+    const tree: number[] = new Array(capacity + 1).fill(0);
     for (let i = 0; i < capacity; i++) {
       tree[i + 1] += weights[i];
       const parent = i + 1 + ((i + 1) & -(i + 1));
