@@ -1,0 +1,397 @@
+/**
+ * The registrar's side of ASAP (RFC 5352): registration, deregistration,
+ * handle resolution, endpoint keep-alive and unreachable reports, and the
+ * Home-flag keep-alives of takeover and takeover suggestion.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import type { PoolElementNode } from "../handlespace/node.ts";
+import {
+  ErrorCauseCode,
+  HANDLE_RESOLUTION_ITEMS_MAX,
+  UpdateAction,
+} from "../protocol/constants.ts";
+import type {
+  AsapMessage,
+  Deregistration,
+  EndpointKeepAliveAck,
+  EndpointUnreachable,
+  ErrorCause,
+  HandleResolution,
+  PoolElement,
+  Registration,
+  TransportParameter,
+} from "../protocol/types.ts";
+import type { RemovalReason } from "./options.ts";
+import { type Connection, RateLimit, type RegistrarState } from "./state.ts";
+
+/** A Pool Element as sent to pool users (without the ASAP Transport). */
+function forUsers(node: PoolElementNode): PoolElement {
+  return {
+    identifier: node.identifier,
+    homeRegistrarId: node.homeRegistrarId,
+    registrationLife: node.registrationLife,
+    userTransport: node.userTransport,
+    policy: node.policy,
+  };
+}
+
+/** The ASAP transport of a connection's remote end (RFC 5352 §3.1 step 5). */
+function asapTransportOf(connection: Connection): TransportParameter | undefined {
+  const remote = connection.remote;
+  if (remote === undefined) return undefined;
+  return {
+    type: remote.transport ?? "SCTP",
+    port: remote.port,
+    transportUse: 0,
+    addresses: remote.addresses ?? [remote.address],
+  } as TransportParameter;
+}
+
+/** Sends an ENRP_HANDLE_UPDATE about an element this registrar owns to every peer (RFC 5353 §3.3). */
+export function announceUpdate(
+  s: RegistrarState,
+  node: PoolElementNode,
+  action: number,
+  only?: { peer: PoolElementNode["homeRegistrarId"]; takeoverSuggested: boolean },
+): void {
+  const poolElement = node.toPoolElement();
+  for (const peer of s.connectedPeers()) {
+    if (only !== undefined && peer.id !== only.peer) continue;
+    s.send(peer.connection!, {
+      type: "HandleUpdate",
+      takeoverSuggested: only?.takeoverSuggested ?? false,
+      sendingRegistrarId: s.id,
+      receivingRegistrarId: peer.id,
+      updateAction: action,
+      poolHandle: node.poolHandle,
+      poolElement,
+    });
+  }
+}
+
+/** Removes an element, telling peers when this registrar owned it. */
+export function removeElement(
+  s: RegistrarState,
+  node: PoolElementNode,
+  reason: RemovalReason,
+): void {
+  const owned = node.homeRegistrarId === s.id;
+  s.handlespace.remove(node);
+  s.keepAlives.cancel(node);
+  s.keepAliveDeadlines.cancel(node);
+  if (owned) announceUpdate(s, node, UpdateAction.DeletePoolElement);
+  s.emit({ kind: "removed", node, reason });
+}
+
+/** Re-arms the registration-expiry task. */
+export function scheduleExpiry(s: RegistrarState): void {
+  const next = s.handlespace.nextExpiry();
+  if (next === undefined) s.tasks.cancel("expiry");
+  else s.tasks.set("expiry", next);
+}
+
+/** Handles an ASAP message from a connection. */
+export function onAsap(
+  s: RegistrarState,
+  connection: Connection,
+  m: AsapMessage,
+  raw?: Uint8Array,
+): void {
+  switch (m.type) {
+    case "Registration":
+      return register(s, connection, m);
+    case "Deregistration":
+      return deregister(s, connection, m);
+    case "HandleResolution":
+      return resolve(s, connection, m);
+    case "EndpointKeepAliveAck":
+      return keepAliveAck(s, m);
+    case "EndpointUnreachable":
+      return unreachable(s, connection, m);
+    case "AsapError":
+      s.emit({
+        kind: "protocol-error",
+        connection: connection.id,
+        detail: `ASAP Error from the peer: causes ${
+          m.operationError.map((c) => c.code).join(", ")
+        }`,
+      });
+      return;
+    default:
+      // A message a registrar never receives: answer with an Operation Error (never to an error).
+      s.send(connection.id, {
+        type: "AsapError",
+        operationError: [{ code: ErrorCauseCode.UnspecifiedError, info: raw ?? new Uint8Array() }],
+      });
+      s.emit({ kind: "protocol-error", connection: connection.id, detail: `unexpected ${m.type}` });
+  }
+}
+
+function refuse(
+  s: RegistrarState,
+  connection: Connection,
+  m: Registration,
+  error: ProtocolError,
+): void {
+  const cause: ErrorCause = { code: error.errorCause, info: error.errorInfo };
+  s.send(connection.id, {
+    type: "RegistrationResponse",
+    reject: true,
+    poolHandle: m.poolHandle,
+    poolElementId: m.poolElement.identifier,
+    operationError: [cause],
+  });
+  s.emit({
+    kind: "registration-refused",
+    connection: connection.id,
+    poolHandle: m.poolHandle,
+    error,
+  });
+}
+
+/** ASAP_REGISTRATION at the registrar (RFC 5352 §3.1, "PR side"). */
+function register(s: RegistrarState, connection: Connection, m: Registration): void {
+  const authorize = s.options.authorize;
+  if (authorize !== undefined) {
+    const verdict = authorize({
+      poolHandle: m.poolHandle,
+      poolElement: m.poolElement,
+      connection: connection.id,
+      remote: connection.remote,
+      identity: connection.identity,
+    });
+    if (verdict !== true) {
+      refuse(
+        s,
+        connection,
+        m,
+        verdict === false
+          ? new ProtocolError(
+            "unauthorized",
+            ErrorCauseCode.RejectedDueToSecurity,
+            "registration not authorized",
+          )
+          : verdict,
+      );
+      return;
+    }
+  }
+  let result;
+  try {
+    result = s.handlespace.register(m.poolHandle, m.poolElement, {
+      now: s.now,
+      homeRegistrarId: s.id,
+      connection: connection.id,
+      asapTransport: asapTransportOf(connection),
+    });
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    refuse(s, connection, m, e);
+    return;
+  }
+  const node = result.node;
+  s.send(connection.id, {
+    type: "RegistrationResponse",
+    reject: false,
+    poolHandle: m.poolHandle,
+    poolElementId: node.identifier,
+  });
+  announceUpdate(s, node, UpdateAction.AddPoolElement);
+  if (!s.keepAlives.has(node) && !s.keepAliveDeadlines.has(node)) {
+    s.keepAlives.set(node, s.now + s.timers.keepAliveInterval);
+  }
+  scheduleExpiry(s);
+  s.emit({ kind: "registered", node, added: result.added });
+  const suggest = s.options.suggestTakeover;
+  if (suggest !== undefined) {
+    const peer = suggest(node, s.connectedPeers().map((p) => p.id));
+    if (peer !== undefined) {
+      announceUpdate(s, node, UpdateAction.AddPoolElement, { peer, takeoverSuggested: true });
+    }
+  }
+}
+
+/** ASAP_DEREGISTRATION at the registrar (RFC 5352 §3.2). */
+function deregister(s: RegistrarState, connection: Connection, m: Deregistration): void {
+  const pool = s.handlespace.pool(m.poolHandle);
+  if (pool === undefined) {
+    s.send(connection.id, {
+      type: "DeregistrationResponse",
+      poolHandle: m.poolHandle,
+      poolElementId: m.poolElementId,
+      operationError: [{ code: ErrorCauseCode.UnknownPoolHandle, info: new Uint8Array() }],
+    });
+    return;
+  }
+  const node = pool.elements.get(m.poolElementId);
+  if (node !== undefined) {
+    const foreign = node.connection !== undefined && node.connection !== connection.id;
+    if (foreign && s.options.handlespace?.uniqueConnection) {
+      s.send(connection.id, {
+        type: "DeregistrationResponse",
+        poolHandle: m.poolHandle,
+        poolElementId: m.poolElementId,
+        operationError: [{ code: ErrorCauseCode.RejectedDueToSecurity, info: new Uint8Array() }],
+      });
+      return;
+    }
+    removeElement(s, node, "deregistered");
+    scheduleExpiry(s);
+  }
+  // Deregistering an element that is already gone succeeds: the outcome is the same.
+  s.send(connection.id, {
+    type: "DeregistrationResponse",
+    poolHandle: m.poolHandle,
+    poolElementId: m.poolElementId,
+  });
+}
+
+/** ASAP_HANDLE_RESOLUTION at the registrar (RFC 5352 §3.3; Handle Resolution Option draft). */
+function resolve(s: RegistrarState, connection: Connection, m: HandleResolution): void {
+  const rate = s.options.maxHandleResolutionRate;
+  if (rate !== undefined) {
+    connection.handleResolutions ??= new RateLimit(rate);
+    if (!connection.handleResolutions.take(s.now)) {
+      s.send(connection.id, {
+        type: "HandleResolutionResponse",
+        poolHandle: m.poolHandle,
+        poolElements: [],
+        operationError: [{ code: ErrorCauseCode.LackOfResources, info: new Uint8Array() }],
+      });
+      s.emit({ kind: "rate-limited", connection: connection.id, what: "handle resolution" });
+      return;
+    }
+  }
+  const max = s.options.maxHandleResolutionItems ?? 128;
+  const wanted = m.items === undefined || m.items === 0
+    ? (s.options.defaultHandleResolutionItems ?? 3)
+    : m.items === HANDLE_RESOLUTION_ITEMS_MAX
+    ? max
+    : m.items;
+  const pool = s.handlespace.pool(m.poolHandle);
+  if (pool === undefined) {
+    s.send(connection.id, {
+      type: "HandleResolutionResponse",
+      poolHandle: m.poolHandle,
+      poolElements: [],
+      operationError: [{ code: ErrorCauseCode.UnknownPoolHandle, info: new Uint8Array() }],
+    });
+    return;
+  }
+  const nodes = s.handlespace.resolve(m.poolHandle, Math.min(wanted, max));
+  // RSPLIB requires the Policy parameter on success; it carries the first element's values.
+  const first = nodes[0] ?? pool.elements.values().next().value!;
+  s.send(connection.id, {
+    type: "HandleResolutionResponse",
+    poolHandle: m.poolHandle,
+    policy: first.policy,
+    poolElements: nodes.map(forUsers),
+  });
+}
+
+/** ASAP_ENDPOINT_KEEP_ALIVE_ACK: the element is alive (RFC 5352 §3.4). */
+function keepAliveAck(s: RegistrarState, m: EndpointKeepAliveAck): void {
+  const node = s.handlespace.find(m.poolHandle, m.poolElementId);
+  if (node === undefined || node.homeRegistrarId !== s.id) return;
+  s.keepAliveDeadlines.cancel(node);
+  node.lastKeepAlive = s.now;
+  s.keepAlives.set(node, s.now + s.timers.keepAliveInterval);
+}
+
+/** ASAP_ENDPOINT_UNREACHABLE (RFC 5352 §3.5, RFC 5353 §3.4): count, and remove at MAX-BAD-PE-REPORT. */
+function unreachable(s: RegistrarState, connection: Connection, m: EndpointUnreachable): void {
+  const rate = s.options.maxEndpointUnreachableRate;
+  if (rate !== undefined) {
+    connection.unreachableReports ??= new RateLimit(rate);
+    if (!connection.unreachableReports.take(s.now)) {
+      s.emit({ kind: "rate-limited", connection: connection.id, what: "endpoint unreachable" });
+      return;
+    }
+  }
+  const node = s.handlespace.find(m.poolHandle, m.poolElementId);
+  if (node === undefined) return;
+  node.unreachableReports++;
+  if (node.unreachableReports >= (s.options.maxBadPoolElementReports ?? 3)) {
+    removeElement(s, node, "unreachable");
+    scheduleExpiry(s);
+  }
+}
+
+/** A keep-alive is due: send it, or remove an element whose connection is gone. */
+export function keepAliveDue(s: RegistrarState, node: PoolElementNode): void {
+  if (node.pool.elements.get(node.identifier) !== node || node.homeRegistrarId !== s.id) return;
+  const connection = typeof node.connection === "string"
+    ? s.connections.get(node.connection)
+    : undefined;
+  if (connection === undefined || !connection.up) return; // its connection's loss removes it
+  s.send(connection.id, {
+    type: "EndpointKeepAlive",
+    home: false,
+    registrarId: s.id,
+    poolHandle: node.poolHandle,
+  });
+  s.keepAliveDeadlines.set(node, s.now + s.timers.keepAliveTimeout);
+}
+
+/** No Keep-Alive Ack in time: the element is removed (RFC 5352 §3.4 step 4). */
+export function keepAliveMissed(s: RegistrarState, node: PoolElementNode): void {
+  if (node.pool.elements.get(node.identifier) !== node || node.homeRegistrarId !== s.id) return;
+  removeElement(s, node, "keep-alive");
+  scheduleExpiry(s);
+}
+
+/**
+ * Tells elements this registrar has become their home (after a takeover,
+ * or accepting a takeover suggestion): an ASAP_ENDPOINT_KEEP_ALIVE with the
+ * Home flag on a connection to each element's ASAP endpoint.
+ */
+export function claimHome(s: RegistrarState, nodes: readonly PoolElementNode[]): void {
+  const byTransport = new Map<
+    string,
+    { transport: TransportParameter; nodes: PoolElementNode[] }
+  >();
+  for (const node of nodes) {
+    const transport = node.asapTransport;
+    if (transport === undefined) continue;
+    const key = `${transport.type}/${transport.port}/${transport.addresses.join(",")}`;
+    let group = byTransport.get(key);
+    if (group === undefined) {
+      group = { transport, nodes: [] };
+      byTransport.set(key, group);
+    }
+    group.nodes.push(node);
+  }
+  for (const { transport, nodes: group } of byTransport.values()) {
+    s.pendingHome.set(s.connect("asap", transport), group);
+  }
+}
+
+/** A connection opened by {@link claimHome} is up: send the Home keep-alives. */
+export function sendHomeKeepAlives(s: RegistrarState, connection: Connection): void {
+  const group = s.pendingHome.get(connection.id);
+  if (group === undefined) return;
+  s.pendingHome.delete(connection.id);
+  for (const node of group) {
+    if (node.pool.elements.get(node.identifier) !== node) continue;
+    s.send(connection.id, {
+      type: "EndpointKeepAlive",
+      home: true,
+      registrarId: s.id,
+      poolHandle: node.poolHandle,
+    });
+    if (node.homeRegistrarId === s.id) {
+      s.keepAliveDeadlines.set(node, s.now + s.timers.keepAliveTimeout);
+    }
+  }
+}
+
+/** An ASAP connection is gone: the elements registered over it go too (as RSPLIB does). */
+export function asapConnectionLost(s: RegistrarState, connection: Connection): void {
+  s.pendingHome.delete(connection.id);
+  const nodes = [...s.handlespace.registeredOver(connection.id)];
+  for (const node of nodes) removeElement(s, node, "connection-lost");
+  if (nodes.length > 0) scheduleExpiry(s);
+}
