@@ -200,9 +200,9 @@ function register(s: RegistrarState, connection: Connection, m: Registration): v
     poolElementId: node.identifier,
   });
   announceUpdate(s, node, UpdateAction.AddPoolElement);
-  if (!s.keepAlives.has(node) && !s.keepAliveDeadlines.has(node)) {
-    s.keepAlives.set(node, s.now + s.timers.keepAliveInterval);
-  }
+  // A registration proves the element alive, as a Keep-Alive Ack does: restart supervision.
+  s.keepAliveDeadlines.cancel(node);
+  s.keepAlives.set(node, s.now + s.timers.keepAliveInterval);
   scheduleExpiry(s);
   s.emit({ kind: "registered", node, added: result.added });
   const suggest = s.options.suggestTakeover;
