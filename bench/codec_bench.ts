@@ -18,7 +18,7 @@ import {
 import type {
   HandleResolutionResponse,
   HandleTableResponse,
-  PoolElement,
+  PoolElementParameter,
   Registration,
 } from "../lib/protocol/types.ts";
 import { parseHex } from "../lib/wire/hex.ts";
@@ -30,7 +30,7 @@ const registrationBytes = parseHex(
 );
 const registration = decodeAsap(registrationBytes) as Registration;
 
-function element(i: number): PoolElement {
+function element(i: number): PoolElementParameter {
   return {
     identifier: (0x10000000 + i * 7919) >>> 0,
     homeRegistrarId: 0xdffe285b,

@@ -17,7 +17,7 @@
  */
 import { Handlespace } from "../lib/handlespace/handlespace.ts";
 import { SeededRandom } from "../lib/policy/random.ts";
-import type { PoolElement, PoolMemberSelectionPolicy } from "../lib/protocol/types.ts";
+import type { PoolElementParameter, PoolMemberSelectionPolicy } from "../lib/protocol/types.ts";
 
 /** One prepared benchmark case. */
 export interface BenchCase {
@@ -79,7 +79,7 @@ export function prepare(
     { length: pools },
     (_, i) => encoder.encode(`Pool-${String(i).padStart(4, "0")}`),
   );
-  const elements: PoolElement[][] = handles.map((_, p) =>
+  const elements: PoolElementParameter[][] = handles.map((_, p) =>
     Array.from({ length: perPool }, (_, i) => ({
       identifier: p * perPool + i + 1,
       homeRegistrarId: 0,
@@ -100,7 +100,7 @@ export function prepare(
   const name = `${operation} ${policy} ${pools}x${perPool}`;
   // The elements batches of register/deregister work on: up to 1000, spread over the pools.
   const chunk = Math.min(1000, pools * perPool);
-  const victims: [Uint8Array, PoolElement][] = [];
+  const victims: [Uint8Array, PoolElementParameter][] = [];
   for (let k = 0; k < chunk; k++) {
     const p = k % pools;
     const i = Math.floor(k / pools) % perPool;

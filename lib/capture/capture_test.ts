@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { DecodeError } from "../errors.ts";
 import { encodeMessage } from "../protocol/codec.ts";
 import { Ppid } from "../protocol/constants.ts";
-import type { HandleTableResponse, PoolElement } from "../protocol/types.ts";
+import type { HandleTableResponse, PoolElementParameter } from "../protocol/types.ts";
 import { toHex } from "../wire/hex.ts";
 import {
   type CapturedMessage,
@@ -127,7 +127,7 @@ Deno.test("Linux cooked v1 and v2, raw IP, loopback and VLAN-tagged Ethernet", (
 });
 
 const handle = new TextEncoder().encode("EchoPool");
-function element(id: number): PoolElement {
+function element(id: number): PoolElementParameter {
   return {
     identifier: id,
     homeRegistrarId: 0x11111111,

@@ -13,7 +13,7 @@ import type {
   BusinessCard,
   ErrorCause,
   Identifier,
-  PoolElement as PoolElementParameter,
+  PoolElementParameter,
   PoolMemberSelectionPolicy,
   RSerPoolMessage,
   TransportParameter,
@@ -151,22 +151,26 @@ export class PoolElement {
     );
   }
 
+  /** A random non-zero identifier of the profile's size. */
   private randomId(random: RandomSource): Identifier {
     const word = () => Math.floor(random.next() * 0x100000000);
     if (this.nextgen) return ((BigInt(word()) << 32n) | BigInt(word())) || 1n;
     return word() || 1;
   }
 
+  /** Opens a connection; returns the id given to it. */
   private connect(protocol: ProtocolName, remote: TransportParameter): ConnectionId {
     const connection = `out:${this.nextConnection++}`;
     this.actions.push({ type: "connect", connection, protocol, remote });
     return connection;
   }
 
+  /** Queues an application event. */
   private emit(event: PoolElementEvent): void {
     this.actions.push({ type: "event", event });
   }
 
+  /** Queues a message on a connection. */
   private send(connection: ConnectionId, message: RSerPoolMessage): void {
     this.actions.push({ type: "send", connection, message });
   }
@@ -195,6 +199,7 @@ export class PoolElement {
     this.hunt();
   }
 
+  /** Starts or continues the ENRP server hunt (RFC 5352 §3.6). */
   private hunt(): void {
     if (this.state === "closed" || this.state === "deregistering") return;
     this.state = "hunting";
@@ -206,6 +211,7 @@ export class PoolElement {
     }
   }
 
+  /** Sends ASAP_REGISTRATION to the home registrar and arms T2 (RFC 5352 §3.1). */
   private sendRegistration(): void {
     const connection = this.home.connection;
     if (connection === undefined) return;
@@ -249,6 +255,7 @@ export class PoolElement {
     this.tasks.set("deregister", now + this.timers.deregistrationTimeout);
   }
 
+  /** Deregistered (or given up): closes the home connection. */
   private finish(): void {
     this.home.abandon();
     this.registered = false;

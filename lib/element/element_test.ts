@@ -6,7 +6,12 @@ import { Driver } from "../testing/driver.ts";
 import { PoolElement, type PoolElementEvent, type PoolElementOptions } from "./element.ts";
 
 const POOL = new TextEncoder().encode("EchoPool");
-const sctp = (address: string, port: number): TransportParameter => ({ type: "SCTP", port, transportUse: 0, addresses: [address] });
+const sctp = (address: string, port: number): TransportParameter => ({
+  type: "SCTP",
+  port,
+  transportUse: 0,
+  addresses: [address],
+});
 const PR1 = sctp("10.0.0.1", 3863);
 const PR2 = sctp("10.0.0.2", 3863);
 
@@ -27,13 +32,22 @@ function setup(options: Partial<PoolElementOptions> = {}) {
 }
 
 function connects(actions: Action<PoolElementEvent>[]): [string, TransportParameter][] {
-  return actions.flatMap((a) => a.type === "connect" ? [[a.connection, a.remote] as [string, TransportParameter]] : []);
+  return actions.flatMap((a) =>
+    a.type === "connect" ? [[a.connection, a.remote] as [string, TransportParameter]] : []
+  );
 }
 
 function registered(pe: PoolElement, d: Driver<PoolElementEvent>): string {
   const [[connection]] = connects(d.do(() => pe.start(0)));
   d.do(() => pe.connectionUp(connection, d.now));
-  d.do(() => pe.receive(connection, { type: "RegistrationResponse", reject: false, poolHandle: POOL, poolElementId: pe.identifier }, d.now));
+  d.do(() =>
+    pe.receive(connection, {
+      type: "RegistrationResponse",
+      reject: false,
+      poolHandle: POOL,
+      poolElementId: pe.identifier,
+    }, d.now)
+  );
   return connection;
 }
 
@@ -54,7 +68,16 @@ Deno.test("start: connects to the first registrar and registers there", () => {
       policy: { type: "LeastUsed", load: 0 },
     },
   }]);
-  const events = Driver.events(d.do(() => pe.receive(connection, { type: "RegistrationResponse", reject: false, poolHandle: POOL, poolElementId: 0xabc }, 10)));
+  const events = Driver.events(
+    d.do(() =>
+      pe.receive(connection, {
+        type: "RegistrationResponse",
+        reject: false,
+        poolHandle: POOL,
+        poolElementId: 0xabc,
+      }, 10)
+    ),
+  );
   assert.deepEqual(events, [{ kind: "registered", registrarId: undefined, first: true }]);
   assert.ok(pe.isRegistered);
 });
@@ -68,7 +91,14 @@ Deno.test("re-registers every interval, well before the registration life ends",
     for (const m of sent) {
       if (m.type === "Registration") {
         times.push(t);
-        d.do(() => pe.receive(connection, { type: "RegistrationResponse", reject: false, poolHandle: POOL, poolElementId: pe.identifier }, t));
+        d.do(() =>
+          pe.receive(connection, {
+            type: "RegistrationResponse",
+            reject: false,
+            poolHandle: POOL,
+            poolElementId: pe.identifier,
+          }, t)
+        );
       }
     }
   }
@@ -98,13 +128,33 @@ Deno.test("a connection attempt that takes too long moves on to the next candida
 Deno.test("keep-alives are answered; the Home flag moves the element to the sender", () => {
   const { pe, d } = setup();
   const home = registered(pe, d);
-  const ack = Driver.sent(d.do(() => pe.receive(home, { type: "EndpointKeepAlive", home: false, registrarId: 0x11, poolHandle: POOL }, 100)), home);
+  const ack = Driver.sent(
+    d.do(() =>
+      pe.receive(home, {
+        type: "EndpointKeepAlive",
+        home: false,
+        registrarId: 0x11,
+        poolHandle: POOL,
+      }, 100)
+    ),
+    home,
+  );
   assert.deepEqual(ack, [{ type: "EndpointKeepAliveAck", poolHandle: POOL, poolElementId: 0xabc }]);
   assert.equal(pe.homeRegistrarId, 0x11);
   // Another registrar took over and connected to us.
   d.do(() => pe.accepted("in:7", "asap", { address: "10.0.0.2", port: 3863 }, 200));
-  const out = d.do(() => pe.receive("in:7", { type: "EndpointKeepAlive", home: true, registrarId: 0x22, poolHandle: POOL }, 200));
-  assert.deepEqual(Driver.sent(out, "in:7").map((m) => m.type), ["EndpointKeepAliveAck", "Registration"]);
+  const out = d.do(() =>
+    pe.receive("in:7", {
+      type: "EndpointKeepAlive",
+      home: true,
+      registrarId: 0x22,
+      poolHandle: POOL,
+    }, 200)
+  );
+  assert.deepEqual(Driver.sent(out, "in:7").map((m) => m.type), [
+    "EndpointKeepAliveAck",
+    "Registration",
+  ]);
   assert.ok(out.some((a) => a.type === "close" && a.connection === home), "the old home is closed");
   assert.deepEqual(Driver.events(out), [{ kind: "home-changed", registrarId: 0x22 }]);
   assert.equal(pe.homeConnection, "in:7");
@@ -113,8 +163,14 @@ Deno.test("keep-alives are answered; the Home flag moves the element to the send
 Deno.test("deregistration, refusal and a policy update", () => {
   const { pe, d } = setup();
   const home = registered(pe, d);
-  const update = Driver.sent(d.do(() => pe.updatePolicy({ type: "LeastUsed", load: 0x80000000 }, 50)), home);
-  assert.deepEqual(update.map((m) => m.type === "Registration" && m.poolElement.policy), [{ type: "LeastUsed", load: 0x80000000 }]);
+  const update = Driver.sent(
+    d.do(() => pe.updatePolicy({ type: "LeastUsed", load: 0x80000000 }, 50)),
+    home,
+  );
+  assert.deepEqual(update.map((m) => m.type === "Registration" && m.poolElement.policy), [{
+    type: "LeastUsed",
+    load: 0x80000000,
+  }]);
   const refused = Driver.events(d.do(() =>
     pe.receive(home, {
       type: "RegistrationResponse",
@@ -128,12 +184,22 @@ Deno.test("deregistration, refusal and a policy update", () => {
   assert.equal(pe.isRegistered, false);
   const dereg = d.do(() => pe.deregister(70));
   assert.deepEqual(Driver.sent(dereg, home), []);
-  assert.deepEqual(Driver.events(dereg).map((e) => e.kind), ["deregistered"], "not registered: done at once");
+  assert.deepEqual(
+    Driver.events(dereg).map((e) => e.kind),
+    ["deregistered"],
+    "not registered: done at once",
+  );
   const again = setup();
   const h2 = registered(again.pe, again.d);
   const sent = Driver.sent(again.d.do(() => again.pe.deregister(10)), h2);
   assert.deepEqual(sent, [{ type: "Deregistration", poolHandle: POOL, poolElementId: 0xabc }]);
-  const done = again.d.do(() => again.pe.receive(h2, { type: "DeregistrationResponse", poolHandle: POOL, poolElementId: 0xabc }, 20));
+  const done = again.d.do(() =>
+    again.pe.receive(
+      h2,
+      { type: "DeregistrationResponse", poolHandle: POOL, poolElementId: 0xabc },
+      20,
+    )
+  );
   assert.deepEqual(Driver.events(done).map((e) => e.kind), ["deregistered"]);
   assert.ok(done.some((a) => a.type === "close" && a.connection === h2));
   assert.equal(again.pe.state, "closed");
@@ -144,7 +210,12 @@ Deno.test("without static registrars it waits for a Server Announce", () => {
   const start = d.do(() => pe.start(0));
   assert.deepEqual(Driver.events(start).map((e) => e.kind), ["no-registrar"]);
   const out = d.do(() =>
-    pe.receiveMulticast("asap-announce", { type: "ServerAnnounce", registrarId: 0x77, transports: [] }, { address: "10.0.0.5", port: 3863 }, 100)
+    pe.receiveMulticast(
+      "asap-announce",
+      { type: "ServerAnnounce", registrarId: 0x77, transports: [] },
+      { address: "10.0.0.5", port: 3863 },
+      100,
+    )
   );
   assert.deepEqual(connects(out).map(([, r]) => r), [sctp("10.0.0.5", 3863)]);
 });
@@ -160,8 +231,13 @@ Deno.test("a lost home connection starts a new hunt", () => {
 
 Deno.test("control channel: cookie echo and business card reach the application", () => {
   const { pe, d } = setup();
-  const cookie = Driver.sent(d.do(() => pe.sendCookie("in:s", new Uint8Array([1, 2, 3, 4]))), "in:s");
+  const cookie = Driver.sent(
+    d.do(() => pe.sendCookie("in:s", new Uint8Array([1, 2, 3, 4]))),
+    "in:s",
+  );
   assert.deepEqual(cookie, [{ type: "Cookie", cookie: new Uint8Array([1, 2, 3, 4]) }]);
-  const echo = Driver.events(d.do(() => pe.receive("in:s", { type: "CookieEcho", cookie: new Uint8Array([9]) }, 0)));
+  const echo = Driver.events(
+    d.do(() => pe.receive("in:s", { type: "CookieEcho", cookie: new Uint8Array([9]) }, 0)),
+  );
   assert.deepEqual(echo, [{ kind: "cookie-echo", session: "in:s", cookie: new Uint8Array([9]) }]);
 });

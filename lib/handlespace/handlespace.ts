@@ -17,7 +17,7 @@ import {
   encodeTransportParameter,
 } from "../protocol/codec.ts";
 import { ErrorCauseCode } from "../protocol/constants.ts";
-import type { Identifier, PolicyName, PoolElement } from "../protocol/types.ts";
+import type { Identifier, PolicyName, PoolElementParameter } from "../protocol/types.ts";
 import { ExpiryHeap } from "./expiry.ts";
 import { type ConnectionKey, PoolElementNode } from "./node.ts";
 import { addToList, removeFromList, type SlotList } from "./index.ts";
@@ -81,7 +81,7 @@ export interface RegistrationContext {
   /** The connection it arrived on, when registered over ASAP. */
   readonly connection?: ConnectionKey;
   /** The element's ASAP endpoint, overriding the one in the element. */
-  readonly asapTransport?: PoolElement["asapTransport"];
+  readonly asapTransport?: PoolElementParameter["asapTransport"];
 }
 
 /** What a registration did. */
@@ -223,7 +223,7 @@ export class Handlespace {
    */
   register(
     poolHandle: Uint8Array,
-    element: PoolElement,
+    element: PoolElementParameter,
     context: RegistrationContext,
   ): RegistrationResult {
     const pool = this.pools.get(poolHandle);
@@ -298,7 +298,7 @@ export class Handlespace {
   /** Validates a registration against the limits and the pool; returns the policy's behaviour. */
   private check(
     poolHandle: Uint8Array,
-    element: PoolElement,
+    element: PoolElementParameter,
     pool: Pool | undefined,
   ): PolicyBehaviour {
     if (poolHandle.length === 0 || poolHandle.length > this.limits.maxPoolHandleLength) {
@@ -360,7 +360,11 @@ export class Handlespace {
   }
 
   /** Applies a re-registration to an existing element. */
-  private update(node: PoolElementNode, element: PoolElement, context: RegistrationContext): void {
+  private update(
+    node: PoolElementNode,
+    element: PoolElementParameter,
+    context: RegistrationContext,
+  ): void {
     const ownerChanged = node.homeRegistrarId !== context.homeRegistrarId;
     if (ownerChanged) this.disown(node);
     node.homeRegistrarId = context.homeRegistrarId;

@@ -9,7 +9,7 @@ import {
 } from "../protocol/codec.ts";
 import { ErrorCauseCode } from "../protocol/constants.ts";
 import type {
-  PoolElement,
+  PoolElementParameter,
   PoolMemberSelectionPolicy,
   TransportParameter,
 } from "../protocol/types.ts";
@@ -30,7 +30,7 @@ function element(
   policy: PoolMemberSelectionPolicy = { type: "RoundRobin" },
   life = 30_000,
   userTransport: TransportParameter = sctp(),
-): PoolElement {
+): PoolElementParameter {
   return { identifier, homeRegistrarId: 0, registrationLife: life, userTransport, policy };
 }
 

@@ -8,7 +8,7 @@
 import { PolicyEntry } from "../policy/entry.ts";
 import type {
   Identifier,
-  PoolElement,
+  PoolElementParameter,
   PoolMemberSelectionPolicy,
   TransportParameter,
 } from "../protocol/types.ts";
@@ -66,7 +66,7 @@ export class PoolElementNode extends PolicyEntry {
    * @param element the pool element as registered or announced
    * @param now the current time (ms)
    */
-  constructor(pool: Pool, element: PoolElement, now: number) {
+  constructor(pool: Pool, element: PoolElementParameter, now: number) {
     super(element.identifier, element.policy);
     this.pool = pool;
     this.homeRegistrarId = element.homeRegistrarId;
@@ -89,8 +89,8 @@ export class PoolElementNode extends PolicyEntry {
   }
 
   /** The element as a Pool Element parameter (with ASAP Transport when known). */
-  toPoolElement(): PoolElement {
-    const element: PoolElement = {
+  toPoolElement(): PoolElementParameter {
+    const element: PoolElementParameter = {
       identifier: this.identifier,
       homeRegistrarId: this.homeRegistrarId,
       registrationLife: this.registrationLife,

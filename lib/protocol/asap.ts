@@ -31,7 +31,7 @@ import type {
   AsapMessage,
   ErrorCause,
   Identifier,
-  PoolElement,
+  PoolElementParameter,
   TransportParameter,
 } from "./types.ts";
 import { within, type Writer } from "./writer.ts";
@@ -52,10 +52,10 @@ function optionalOperationError(d: DecodeContext, s: Scanner): ErrorCause[] | un
   return decodeOperationError(d, s);
 }
 
-function poolElements(d: DecodeContext, s: Scanner): PoolElement[] {
+function poolElements(d: DecodeContext, s: Scanner): PoolElementParameter[] {
   const type = poolElementType(d.o.nextgen);
   const limit = d.o.limits.maxPoolElements;
-  const elements: PoolElement[] = [];
+  const elements: PoolElementParameter[] = [];
   while (s.peek() === type) {
     if (elements.length === limit) {
       fail("limit-exceeded", s.start, `more than ${limit} Pool Elements in one message`);
@@ -144,7 +144,7 @@ export function decodeAsapBody(
         type: "HandleResolutionResponse";
         poolHandle: Uint8Array;
         policy?: typeof policy;
-        poolElements: PoolElement[];
+        poolElements: PoolElementParameter[];
         operationError?: ErrorCause[];
       } = { type: "HandleResolutionResponse", poolHandle, poolElements: elements };
       if (policy !== undefined) m.policy = policy;
@@ -354,7 +354,7 @@ export function encodeAsapBody(w: Writer, m: AsapMessage): void {
 
 function encodePoolElements(
   w: Writer,
-  elements: readonly PoolElement[],
+  elements: readonly PoolElementParameter[],
   atLeastOne: boolean,
 ): void {
   if (!Array.isArray(elements) || (atLeastOne && elements.length === 0)) {

@@ -15,12 +15,12 @@ import type {
   AsapMessage,
   EnrpMessage,
   HandleTableResponse,
-  PoolElement,
+  PoolElementParameter,
   RSerPoolMessage,
 } from "./types.ts";
 
 const handle = new TextEncoder().encode("EchoPool");
-const element: PoolElement = {
+const element: PoolElementParameter = {
   identifier: 1,
   homeRegistrarId: 2,
   registrationLife: 3000,

@@ -22,7 +22,12 @@ import {
   serverInformationType,
 } from "./parameters.ts";
 import { type DecodeContext, fail, Scanner, u16 } from "./scanner.ts";
-import type { EnrpMessage, HandleTablePool, PoolElement, ServerInformation } from "./types.ts";
+import type {
+  EnrpMessage,
+  HandleTablePool,
+  PoolElementParameter,
+  ServerInformation,
+} from "./types.ts";
 import { checkUint, within, type Writer } from "./writer.ts";
 
 /** Decodes an ENRP message body; `end` is the end of the message (its Length). */
@@ -87,7 +92,7 @@ export function decodeEnrpBody(
       while (s.peek() === P.PoolHandle) {
         const poolHandle = decodePoolHandle(d, s);
         s.expect(peType);
-        const poolElements: PoolElement[] = [];
+        const poolElements: PoolElementParameter[] = [];
         while (s.peek() === peType) {
           if (++count > limit) {
             fail("limit-exceeded", s.start, `more than ${limit} Pool Elements in one message`);

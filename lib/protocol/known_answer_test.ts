@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parseHex, toHex } from "../wire/hex.ts";
 import { decodeMessage, encodeMessage, ppidOf } from "./codec.ts";
-import type { PoolElement, RSerPoolMessage } from "./types.ts";
+import type { PoolElementParameter, RSerPoolMessage } from "./types.ts";
 
 const pool = new TextEncoder().encode("Pool");
 const POOL_HANDLE = "00090008" + "506f6f6c"; // Pool Handle, Length 8, "Pool"
@@ -16,7 +16,7 @@ const POOL_HANDLE = "00090008" + "506f6f6c"; // Pool Handle, Length 8, "Pool"
 const TCP_8080 = "00050010" + "1f900000" + "00010008" + "0a000001";
 const ROUND_ROBIN = "00080008" + "00000001";
 const ELEMENT_HEX = "000a0028" + "01020304" + "00000000" + "00007530" + TCP_8080 + ROUND_ROBIN;
-const element: PoolElement = {
+const element: PoolElementParameter = {
   identifier: 0x01020304,
   homeRegistrarId: 0,
   registrationLife: 30000,

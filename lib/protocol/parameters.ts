@@ -16,7 +16,7 @@ import { type DecodeContext, fail, Scanner, u16, u32 } from "./scanner.ts";
 import type {
   ErrorCause,
   Identifier,
-  PoolElement,
+  PoolElementParameter,
   ServerInformation,
   TransportParameter,
 } from "./types.ts";
@@ -186,7 +186,7 @@ function expectTransport(s: Scanner): void {
 }
 
 /** Decodes the peeked Pool Element (profile's type) and advances. */
-export function decodePoolElement(d: DecodeContext, s: Scanner): PoolElement {
+export function decodePoolElement(d: DecodeContext, s: Scanner): PoolElementParameter {
   const idSize = d.idSize;
   const v = s.value;
   const fixed = 2 * idSize + 4;
@@ -201,7 +201,7 @@ export function decodePoolElement(d: DecodeContext, s: Scanner): PoolElement {
   const userTransport = decodeTransport(d, inner);
   inner.expect(ParameterType.PoolMemberSelectionPolicy);
   const policy = decodePolicy(d, inner);
-  let element: PoolElement;
+  let element: PoolElementParameter;
   const next = inner.peek();
   if (next !== -1 && isTransportType(next)) {
     const asapTransport = decodeTransport(d, inner);
@@ -372,7 +372,7 @@ export function encodeTransport(w: Writer, t: TransportParameter): void {
 }
 
 /** Encodes a Pool Element parameter (profile's type). */
-export function encodePoolElement(w: Writer, pe: PoolElement): void {
+export function encodePoolElement(w: Writer, pe: PoolElementParameter): void {
   if (pe === null || typeof pe !== "object") {
     throw new EncodeError("bad-value", "", "expected a Pool Element object");
   }

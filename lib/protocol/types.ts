@@ -159,7 +159,7 @@ export interface UnknownPolicy {
 export type PolicyName = Exclude<PoolMemberSelectionPolicy["type"], "Unknown">;
 
 /** Pool Element parameter (0x000a), RFC 5354 §3.10. */
-export interface PoolElement {
+export interface PoolElementParameter {
   /** PE Identifier, chosen by the PE, stable across re-registrations. */
   readonly identifier: Identifier;
   /** Home ENRP Server (registrar) Identifier; 0 in a PE's own registration. */
@@ -205,7 +205,7 @@ export interface Registration {
   /** The pool to register in. */
   readonly poolHandle: Uint8Array;
   /** The PE (without ASAP Transport). */
-  readonly poolElement: PoolElement;
+  readonly poolElement: PoolElementParameter;
 }
 
 /** ASAP_DEREGISTRATION (0x02): a PE leaves its pool. */
@@ -266,7 +266,7 @@ export interface HandleResolutionResponse {
   /** The overall pool policy (RSPLIB requires it on success). */
   readonly policy?: PoolMemberSelectionPolicy;
   /** The selected elements (possibly none). */
-  readonly poolElements: readonly PoolElement[];
+  readonly poolElements: readonly PoolElementParameter[];
   /** The failure, e.g. Unknown Pool Handle. */
   readonly operationError?: readonly ErrorCause[];
 }
@@ -340,7 +340,7 @@ export interface BusinessCard {
   /** RSPLIB's creator adds the pool policy (not in RFC 5352; decoded in lenient mode). */
   readonly policy?: PoolMemberSelectionPolicy;
   /** One or more failover candidates, in order. */
-  readonly poolElements: readonly PoolElement[];
+  readonly poolElements: readonly PoolElementParameter[];
 }
 
 /** ASAP_ERROR (0x0e). */
@@ -404,7 +404,7 @@ export interface HandleTablePool {
   /** The pool. */
   readonly poolHandle: Uint8Array;
   /** One or more of its elements (with ASAP Transport). */
-  readonly poolElements: readonly PoolElement[];
+  readonly poolElements: readonly PoolElementParameter[];
 }
 
 /** ENRP_HANDLE_TABLE_RESPONSE (0x03). */
@@ -430,7 +430,7 @@ export interface HandleUpdate extends EnrpHeader {
   /** The pool. */
   readonly poolHandle: Uint8Array;
   /** The PE (with ASAP Transport). */
-  readonly poolElement: PoolElement;
+  readonly poolElement: PoolElementParameter;
 }
 
 /** ENRP_LIST_REQUEST (0x05). */

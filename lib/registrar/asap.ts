@@ -20,7 +20,7 @@ import type {
   EndpointUnreachable,
   ErrorCause,
   HandleResolution,
-  PoolElement,
+  PoolElementParameter,
   Registration,
   TransportParameter,
 } from "../protocol/types.ts";
@@ -28,7 +28,7 @@ import type { RemovalReason } from "./options.ts";
 import { type Connection, RateLimit, type RegistrarState } from "./state.ts";
 
 /** A Pool Element as sent to pool users (without the ASAP Transport). */
-function forUsers(node: PoolElementNode): PoolElement {
+function forUsers(node: PoolElementNode): PoolElementParameter {
   return {
     identifier: node.identifier,
     homeRegistrarId: node.homeRegistrarId,

@@ -52,11 +52,15 @@ function replies(real: Real, c: string, fn: () => void): RSerPoolMessage[] {
 
 function check(m: Model, real: Real): void {
   const expected: string[] = [];
-  for (const [h, pool] of m.pools) for (const id of pool.elements.keys()) expected.push(`${h}/${id}`);
+  for (const [h, pool] of m.pools) {
+    for (const id of pool.elements.keys()) expected.push(`${h}/${id}`);
+  }
   const actual: string[] = [];
   const all: [Uint8Array, number][] = [];
   for (const pool of real.r.handlespace.allPools()) {
-    const h = HANDLES.findIndex((x) => x.every((b, i) => b === pool.handle[i]) && x.length === pool.handle.length);
+    const h = HANDLES.findIndex((x) =>
+      x.every((b, i) => b === pool.handle[i]) && x.length === pool.handle.length
+    );
     for (const node of pool.elements.values()) {
       actual.push(`${h}/${node.identifier}`);
       all.push([pool.handle, node.identifier as number]);
@@ -72,28 +76,46 @@ function advance(m: Model, real: Real, to: number): void {
   for (let t = Math.min(real.d.now + 100, to);; t = Math.min(t + 100, to)) {
     const out = real.d.advance(t);
     for (const a of out) {
-      if (a.type === "send" && a.message.type === "EndpointKeepAlive" && !m.silentSince.has(a.connection)) {
+      if (
+        a.type === "send" && a.message.type === "EndpointKeepAlive" &&
+        !m.silentSince.has(a.connection)
+      ) {
         const ka = a.message;
         for (const [h, pool] of m.pools) {
           for (const [id, e] of pool.elements) {
-            if (e.connection === a.connection && HANDLES[h].every((b, i) => b === ka.poolHandle[i])) {
+            if (
+              e.connection === a.connection && HANDLES[h].every((b, i) => b === ka.poolHandle[i])
+            ) {
               e.lastAlive = real.d.now;
-              real.d.do(() => real.r.receive(a.connection, { type: "EndpointKeepAliveAck", poolHandle: ka.poolHandle, poolElementId: id }, real.d.now));
+              real.d.do(() =>
+                real.r.receive(a.connection, {
+                  type: "EndpointKeepAliveAck",
+                  poolHandle: ka.poolHandle,
+                  poolElementId: id,
+                }, real.d.now)
+              );
             }
           }
         }
       }
-      if (a.type === "send" && a.message.type === "EndpointKeepAlive" && m.silentSince.has(a.connection)) {
+      if (
+        a.type === "send" && a.message.type === "EndpointKeepAlive" &&
+        m.silentSince.has(a.connection)
+      ) {
         const ka = a.message;
         for (const [h, pool] of m.pools) {
           for (const e of pool.elements.values()) {
-            if (e.connection === a.connection && HANDLES[h].every((b, i) => b === ka.poolHandle[i])) e.doomed = true;
+            if (
+              e.connection === a.connection && HANDLES[h].every((b, i) => b === ka.poolHandle[i])
+            ) e.doomed = true;
           }
         }
       }
       if (a.type === "event" && a.event.kind === "removed") {
         const node = a.event.node;
-        const h = HANDLES.findIndex((x) => x.length === node.poolHandle.length && x.every((b, i) => b === node.poolHandle[i]));
+        const h = HANDLES.findIndex((x) =>
+          x.length === node.poolHandle.length && x.every((b, i) => b === node.poolHandle[i])
+        );
         const e = m.pools.get(h)?.elements.get(node.identifier as number);
         assert.ok(e, "removed an element the model has");
         if (a.event.reason === "keep-alive") {
@@ -113,7 +135,9 @@ function advance(m: Model, real: Real, to: number): void {
     for (const [id, e] of pool.elements) {
       assert.ok(e.expiresAt > m.now, `${h}/${id} outlived its registration`);
       const since = m.silentSince.get(e.connection);
-      const limit = since === undefined ? Infinity : Math.max(since, e.lastAlive) + INTERVAL + TIMEOUT + 1;
+      const limit = since === undefined
+        ? Infinity
+        : Math.max(since, e.lastAlive) + INTERVAL + TIMEOUT + 1;
       assert.ok(m.now < limit, `${h}/${id} silent but kept`);
     }
   }
@@ -121,7 +145,11 @@ function advance(m: Model, real: Real, to: number): void {
 
 type Cmd = fc.Command<Model, Real>;
 
-const command = (name: string, run: (m: Model, r: Real) => void, ok: (m: Model) => boolean = () => true): Cmd => ({
+const command = (
+  name: string,
+  run: (m: Model, r: Real) => void,
+  ok: (m: Model) => boolean = () => true,
+): Cmd => ({
   check: ok,
   run: (m, r) => {
     run(m, r);
@@ -130,39 +158,62 @@ const command = (name: string, run: (m: Model, r: Real) => void, ok: (m: Model) 
   toString: () => name,
 });
 
-const policies: PoolMemberSelectionPolicy[] = [{ type: "RoundRobin" }, { type: "LeastUsed", load: 9 }];
+const policies: PoolMemberSelectionPolicy[] = [{ type: "RoundRobin" }, {
+  type: "LeastUsed",
+  load: 9,
+}];
 
 const connection = fc.constantFrom("c0", "c1", "c2");
 const handle = fc.integer({ min: 0, max: HANDLES.length - 1 });
 const id = fc.integer({ min: 1, max: 5 });
 
 const commands = [
-  connection.map((c) => command(`open ${c}`, (m, r) => {
-    r.d.do(() => r.r.accepted(c, "asap", { address: "10.0.0.9", port: 40000 + c.charCodeAt(1) }, r.d.now));
-    m.open.add(c);
-  }, (m) => !m.open.has(c))),
-  connection.map((c) => command(`close ${c}`, (m, r) => {
-    r.d.do(() => r.r.connectionDown(c, r.d.now));
-    m.open.delete(c);
-    m.silentSince.delete(c);
-    for (const [h, pool] of [...m.pools]) for (const [i, e] of [...pool.elements]) if (e.connection === c) m.remove(h, i);
-  }, (m) => m.open.has(c))),
-  connection.map((c) => command(`silence ${c}`, (m, r) => {
-    m.silentSince.set(c, r.d.now);
-  }, (m) => m.open.has(c) && !m.silentSince.has(c))),
-  fc.tuple(connection, handle, id, fc.constantFrom(0, 1), fc.integer({ min: 500, max: 5000 })).map(([c, h, i, p, life]) =>
+  connection.map((c) =>
+    command(`open ${c}`, (m, r) => {
+      r.d.do(() =>
+        r.r.accepted(c, "asap", { address: "10.0.0.9", port: 40000 + c.charCodeAt(1) }, r.d.now)
+      );
+      m.open.add(c);
+    }, (m) => !m.open.has(c))
+  ),
+  connection.map((c) =>
+    command(`close ${c}`, (m, r) => {
+      r.d.do(() => r.r.connectionDown(c, r.d.now));
+      m.open.delete(c);
+      m.silentSince.delete(c);
+      for (const [h, pool] of [...m.pools]) {
+        for (const [i, e] of [...pool.elements]) if (e.connection === c) m.remove(h, i);
+      }
+    }, (m) => m.open.has(c))
+  ),
+  connection.map((c) =>
+    command(`silence ${c}`, (m, r) => {
+      m.silentSince.set(c, r.d.now);
+    }, (m) => m.open.has(c) && !m.silentSince.has(c))
+  ),
+  fc.tuple(connection, handle, id, fc.constantFrom(0, 1), fc.integer({ min: 500, max: 5000 })).map((
+    [c, h, i, p, life],
+  ) =>
     command(`register ${c} ${h}/${i} ${policies[p].type} life ${life}`, (m, r) => {
       const [response] = replies(r, c, () =>
         r.r.receive(c, {
           type: "Registration",
           poolHandle: HANDLES[h],
-          poolElement: { identifier: i, homeRegistrarId: 0, registrationLife: life, userTransport: { type: "SCTP", port: 7000, transportUse: 0, addresses: ["10.0.0.9"] }, policy: policies[p] },
-        }, r.d.now)
-      );
+          poolElement: {
+            identifier: i,
+            homeRegistrarId: 0,
+            registrationLife: life,
+            userTransport: { type: "SCTP", port: 7000, transportUse: 0, addresses: ["10.0.0.9"] },
+            policy: policies[p],
+          },
+        }, r.d.now));
       assert.equal(response.type, "RegistrationResponse");
       const pool = m.pools.get(h);
       if (pool !== undefined && pool.policy !== policies[p].type) {
-        assert.equal(response.type === "RegistrationResponse" && response.operationError?.[0].code, 5);
+        assert.equal(
+          response.type === "RegistrationResponse" && response.operationError?.[0].code,
+          5,
+        );
         return;
       }
       assert.equal(response.type === "RegistrationResponse" && response.reject, false);
@@ -180,16 +231,37 @@ const commands = [
   ),
   fc.tuple(connection, handle, id).map(([c, h, i]) =>
     command(`deregister ${c} ${h}/${i}`, (m, r) => {
-      const [response] = replies(r, c, () => r.r.receive(c, { type: "Deregistration", poolHandle: HANDLES[h], poolElementId: i }, r.d.now));
+      const [response] = replies(
+        r,
+        c,
+        () =>
+          r.r.receive(
+            c,
+            { type: "Deregistration", poolHandle: HANDLES[h], poolElementId: i },
+            r.d.now,
+          ),
+      );
       assert.equal(response.type, "DeregistrationResponse");
       const known = m.pools.has(h);
-      assert.equal(response.type === "DeregistrationResponse" && response.operationError?.[0].code, known ? undefined : 9);
+      assert.equal(
+        response.type === "DeregistrationResponse" && response.operationError?.[0].code,
+        known ? undefined : 9,
+      );
       m.remove(h, i);
     }, (m) => m.open.has(c))
   ),
   fc.tuple(connection, handle, fc.integer({ min: 0, max: 6 })).map(([c, h, items]) =>
     command(`resolve ${c} ${h} items ${items}`, (m, r) => {
-      const [response] = replies(r, c, () => r.r.receive(c, { type: "HandleResolution", poolHandle: HANDLES[h], ...(items ? { items } : {}) }, r.d.now));
+      const [response] = replies(
+        r,
+        c,
+        () =>
+          r.r.receive(c, {
+            type: "HandleResolution",
+            poolHandle: HANDLES[h],
+            ...(items ? { items } : {}),
+          }, r.d.now),
+      );
       assert.equal(response.type, "HandleResolutionResponse");
       if (response.type !== "HandleResolutionResponse") return;
       const pool = m.pools.get(h);
@@ -205,7 +277,13 @@ const commands = [
   ),
   fc.tuple(connection, handle, id).map(([c, h, i]) =>
     command(`unreachable ${c} ${h}/${i}`, (m, r) => {
-      r.d.do(() => r.r.receive(c, { type: "EndpointUnreachable", poolHandle: HANDLES[h], poolElementId: i }, r.d.now));
+      r.d.do(() =>
+        r.r.receive(
+          c,
+          { type: "EndpointUnreachable", poolHandle: HANDLES[h], poolElementId: i },
+          r.d.now,
+        )
+      );
       const e = m.pools.get(h)?.elements.get(i);
       if (e !== undefined && ++e.reports >= 3) m.remove(h, i);
     }, (m) => m.open.has(c))
@@ -216,7 +294,9 @@ const commands = [
       for (const m of out) assert.ok(m.type === "AsapError" || m.type.endsWith("Response"), m.type);
     }, (m) => m.open.has(c))
   ),
-  fc.integer({ min: 1, max: 3000 }).map((ms) => command(`advance ${ms}`, (m, r) => advance(m, r, r.d.now + ms))),
+  fc.integer({ min: 1, max: 3000 }).map((ms) =>
+    command(`advance ${ms}`, (m, r) => advance(m, r, r.d.now + ms))
+  ),
 ];
 
 Deno.test("one registrar behaves like the model under random event sequences", () => {

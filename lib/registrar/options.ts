@@ -10,7 +10,7 @@ import type { PoolElementNode } from "../handlespace/node.ts";
 import type { RandomSource } from "../policy/random.ts";
 import type {
   Identifier,
-  PoolElement,
+  PoolElementParameter,
   TransportParameter,
   WireProfile,
 } from "../protocol/types.ts";
@@ -65,7 +65,7 @@ export interface AuthorizationRequest {
   /** The pool. */
   readonly poolHandle: Uint8Array;
   /** The element as registered. */
-  readonly poolElement: PoolElement;
+  readonly poolElement: PoolElementParameter;
   /** The connection it arrived on. */
   readonly connection: ConnectionId;
   /** The connection's remote end, when the driver told it. */

@@ -222,6 +222,7 @@ export class Registrar {
     if (reports.length > 0) this.sendError(c, reports);
   }
 
+  /** Answers undecodable input: by its action bits, as an unrecognized message, or as invalid values. */
   private malformed(c: Connection, bytes: Uint8Array, e: DecodeError): void {
     const s = this.s;
     s.emit({ kind: "protocol-error", connection: c.id, detail: `${e.code}: ${e.message}` });
@@ -239,6 +240,7 @@ export class Registrar {
     this.sendError(c, [cause]);
   }
 
+  /** Sends an ASAP or ENRP Error with the causes on a connection. */
   private sendError(c: Connection, causes: ErrorCause[]): void {
     const s = this.s;
     if (c.protocol === "asap") {

@@ -17,7 +17,7 @@ import type {
   EnrpMessage,
   ErrorCause,
   Identifier,
-  PoolElement,
+  PoolElementParameter,
   PoolMemberSelectionPolicy,
   ServerInformation,
   TransportParameter,
@@ -131,7 +131,7 @@ export const poolHandle: fc.Arbitrary<Uint8Array> = fc.oneof(
 );
 
 /** A Pool Element, with or without ASAP Transport. */
-export function poolElement(profile: WireProfile = "rfc"): fc.Arbitrary<PoolElement> {
+export function poolElement(profile: WireProfile = "rfc"): fc.Arbitrary<PoolElementParameter> {
   return record({
     identifier: identifier(profile),
     homeRegistrarId: identifier(profile),

@@ -10,8 +10,11 @@ import type { Action, ConnectionId } from "../role/actions.ts";
 
 /** What every role offers. */
 export interface DrivenRole<E> {
+  /** Time passed. */
   advanceTime(now: number): void;
+  /** The actions to carry out; the queue is emptied. */
   drainActions(): Action<E>[];
+  /** When advanceTime should next be called. */
   nextDeadline(): number | undefined;
 }
 
@@ -22,7 +25,11 @@ export class Driver<E> {
   /** Current time. */
   now = 0;
 
-  /** @param role the role under test */
+  /**
+   * Creates a driver for a role.
+   *
+   * @param role the role under test
+   */
   constructor(readonly role: DrivenRole<E>) {}
 
   /** Runs `fn` on the role and collects what it asked for. */
@@ -57,7 +64,9 @@ export class Driver<E> {
   /** The messages sent on `connection` (or on any) among `actions`. */
   static sent(actions: readonly Action<unknown>[], connection?: ConnectionId): RSerPoolMessage[] {
     return actions.flatMap((a) =>
-      a.type === "send" && (connection === undefined || a.connection === connection) ? [a.message] : []
+      a.type === "send" && (connection === undefined || a.connection === connection)
+        ? [a.message]
+        : []
     );
   }
 

@@ -225,6 +225,12 @@ Deno.test("a registrar crashes: exactly one survivor takes over; nothing registe
   assert.equal(sim.registrar("pr1").handlespace.ownedCount(pr3), 0);
   converged(sim, survivors);
   assert.equal(sim.registrar("pr2").handlespace.size, 9);
+  // The crashed registrar comes back: its mentor hands it the handlespace; all three agree.
+  sim.restart("pr3");
+  sim.runFor(8000);
+  assert.equal(sim.registrar("pr3").status().phase, "running");
+  assert.equal(sim.registrar("pr3").handlespace.size, 9);
+  converged(sim, prs);
 });
 
 Deno.test("a partition heals: the audit finds the difference and resynchronises", () => {

@@ -30,24 +30,33 @@ import { PoolUser, type PoolUserEvent, type PoolUserOptions } from "../user/user
 
 /** What the simulator needs of a role. */
 export interface SimRole {
+  /** The driver accepted a connection. */
   accepted?(
     connection: ConnectionId,
     protocol: ProtocolName,
     remote: RemoteEndpoint | undefined,
     now: number,
   ): void;
+  /** A connection the role asked for is established. */
   connectionUp(connection: ConnectionId, now: number, remote?: RemoteEndpoint): void;
+  /** A connection failed, was lost or closed. */
   connectionDown(connection: ConnectionId, now: number): void;
+  /** A decoded message arrived on a connection. */
   receive(connection: ConnectionId, message: RSerPoolMessage, now: number): void;
+  /** A message's bytes arrived on a connection (used instead of receive when present). */
   receiveBytes?(connection: ConnectionId, bytes: Uint8Array, now: number): void;
+  /** A multicast message arrived. */
   receiveMulticast(
     channel: MulticastChannel,
     message: RSerPoolMessage,
     source: RemoteEndpoint,
     now: number,
   ): void;
+  /** Time passed. */
   advanceTime(now: number): void;
+  /** The actions to carry out; the queue is emptied. */
   drainActions(): Action<unknown>[];
+  /** When advanceTime should next be called. */
   nextDeadline(): number | undefined;
 }
 
@@ -145,9 +154,14 @@ export class Simulation {
   /** The simulation's random source (seeded). */
   readonly random: SeededRandom;
   /** All hosts by name. */
-  readonly nodes = new Map<string, SimNode>();
+  readonly nodes: Map<string, SimNode> = new Map();
   /** Messages delivered over connections, and multicast datagrams delivered. */
-  readonly stats = { messages: 0, multicast: 0, events: 0, connections: 0 };
+  readonly stats: { messages: number; multicast: number; events: number; connections: number } = {
+    messages: 0,
+    multicast: 0,
+    events: 0,
+    connections: 0,
+  };
   private readonly net: Required<NetworkOptions>;
   private readonly queue: Scheduled[] = [];
   private seq = 0;
@@ -183,6 +197,7 @@ export class Simulation {
     };
   }
 
+  /** The next free host address (10.x.y.z). */
   private allocateAddress(): string {
     const n = this.nextHost++;
     return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
@@ -195,6 +210,7 @@ export class Simulation {
     return new SeededRandom(h);
   }
 
+  /** Creates a host with its role, listening ports and multicast channels. */
   private addNode(
     name: string,
     kind: SimNode["kind"],
@@ -311,6 +327,7 @@ export class Simulation {
     return node;
   }
 
+  /** Starts a host's role and carries out its first actions. */
   private start(node: SimNode): void {
     (node.role as unknown as { start(now: number): void }).start(this.now);
     this.flush(node);
@@ -344,6 +361,7 @@ export class Simulation {
     this.push(time, { kind: "call", fn });
   }
 
+  /** Queues an event at a virtual time. */
   private push(time: number, event: QueuedEvent): void {
     const item: Scheduled = { time, seq: this.seq++, event };
     const q = this.queue;
@@ -359,6 +377,7 @@ export class Simulation {
     q[i] = item;
   }
 
+  /** Takes the earliest queued event. */
   private pop(): Scheduled | undefined {
     const q = this.queue;
     if (q.length === 0) return undefined;
@@ -384,11 +403,13 @@ export class Simulation {
     return top;
   }
 
+  /** A one-way delay drawn from the latency range. */
   private delay(): number {
     const [min, max] = this.net.latency;
     return min + this.random.next() * (max - min);
   }
 
+  /** Whether a partition separates two hosts. */
   private linkBlocked(a: SimNode, b: SimNode): boolean {
     return this.blocked.has(`${a.name}|${b.name}`);
   }
@@ -407,6 +428,7 @@ export class Simulation {
     }
   }
 
+  /** Carries out one action of a role. */
   private perform(node: SimNode, action: Action<unknown>): void {
     switch (action.type) {
       case "event":
@@ -471,6 +493,7 @@ export class Simulation {
     }
   }
 
+  /** Opens a simulated connection: established, refused, or silently unreachable. */
   private connect(
     node: SimNode,
     id: ConnectionId,
@@ -518,6 +541,7 @@ export class Simulation {
     this.push(this.now + 2 * this.delay(), { kind: "established", connection });
   }
 
+  /** Processes one queued event. */
   private handle(event: QueuedEvent): void {
     switch (event.kind) {
       case "call":

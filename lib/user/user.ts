@@ -16,7 +16,7 @@ import type {
   AsapMessage,
   ErrorCause,
   Identifier,
-  PoolElement,
+  PoolElementParameter,
   PoolMemberSelectionPolicy,
   RSerPoolMessage,
   TransportParameter,
@@ -78,7 +78,7 @@ export interface SessionState {
   /** The pool. */
   readonly poolHandle: Uint8Array;
   /** The element currently used. */
-  element: PoolElement | undefined;
+  element: PoolElementParameter | undefined;
   /** The data connection to it. */
   connection: ConnectionId | undefined;
   /** Whether the data connection is up. */
@@ -86,7 +86,7 @@ export interface SessionState {
   /** The last cookie the element sent (RFC 5352 §3.8). */
   cookie: Uint8Array | undefined;
   /** Failover candidates from the element's Business Card (RFC 5352 §3.9). */
-  businessCard: PoolElement[];
+  businessCard: PoolElementParameter[];
   /** How many times it failed over. */
   failovers: number;
 }
@@ -96,7 +96,7 @@ export type PoolUserEvent =
   | {
     readonly kind: "resolved";
     readonly poolHandle: Uint8Array;
-    readonly elements: readonly PoolElement[];
+    readonly elements: readonly PoolElementParameter[];
   }
   | {
     readonly kind: "resolution-failed";
@@ -105,11 +105,15 @@ export type PoolUserEvent =
   }
   | { readonly kind: "registrar-lost" }
   | { readonly kind: "no-registrar" }
-  | { readonly kind: "session-connecting"; readonly session: string; readonly element: PoolElement }
+  | {
+    readonly kind: "session-connecting";
+    readonly session: string;
+    readonly element: PoolElementParameter;
+  }
   | {
     readonly kind: "session-up";
     readonly session: string;
-    readonly element: PoolElement;
+    readonly element: PoolElementParameter;
     readonly failover: boolean;
   }
   | { readonly kind: "session-failed"; readonly session: string; readonly reason: string };
@@ -117,7 +121,7 @@ export type PoolUserEvent =
 interface CacheEntry {
   readonly poolHandle: Uint8Array;
   readonly fetchedAt: number;
-  readonly elements: Map<Identifier, PoolElement>;
+  readonly elements: Map<Identifier, PoolElementParameter>;
   readonly selection: Selection | undefined;
 }
 
@@ -172,16 +176,19 @@ export class PoolUser {
     );
   }
 
+  /** Opens a connection; returns the id given to it. */
   private connect(protocol: ProtocolName, remote: TransportParameter): ConnectionId {
     const connection = `out:${this.nextConnection++}`;
     this.actions.push({ type: "connect", connection, protocol, remote });
     return connection;
   }
 
+  /** Queues an application event. */
   private emit(event: PoolUserEvent): void {
     this.actions.push({ type: "event", event });
   }
 
+  /** Queues a message on a connection. */
   private send(connection: ConnectionId, message: RSerPoolMessage): void {
     this.actions.push({ type: "send", connection, message });
   }
@@ -194,6 +201,7 @@ export class PoolUser {
     this.hunt();
   }
 
+  /** Starts or continues the ENRP server hunt (RFC 5352 §3.6). */
   private hunt(): void {
     if (this.home.hunt(this.now)) {
       if (this.home.pending !== undefined) this.tasks.set("connect", this.home.pendingDeadline);
@@ -204,7 +212,7 @@ export class PoolUser {
   }
 
   /** The cached elements of a pool, unless missing or stale. */
-  cached(poolHandle: Uint8Array, now: number): readonly PoolElement[] | undefined {
+  cached(poolHandle: Uint8Array, now: number): readonly PoolElementParameter[] | undefined {
     const entry = this.cache.get(key(poolHandle));
     if (entry === undefined || now - entry.fetchedAt >= this.timers.staleCache) return undefined;
     return [...entry.elements.values()];
@@ -216,7 +224,7 @@ export class PoolUser {
    * `resolution-failed`) event follows then. Returns the cached elements,
    * or undefined when a request went out.
    */
-  resolve(poolHandle: Uint8Array, now: number): readonly PoolElement[] | undefined {
+  resolve(poolHandle: Uint8Array, now: number): readonly PoolElementParameter[] | undefined {
     this.now = now;
     const fresh = this.cached(poolHandle, now);
     if (fresh !== undefined && fresh.length > 0) return fresh;
@@ -224,6 +232,7 @@ export class PoolUser {
     return undefined;
   }
 
+  /** Starts a handle resolution for a pool unless one is outstanding. */
   private request(poolHandle: Uint8Array): void {
     const k = key(poolHandle);
     if (this.requests.has(k)) return;
@@ -231,6 +240,7 @@ export class PoolUser {
     this.sendRequest(k);
   }
 
+  /** Sends (or re-sends) an outstanding handle resolution and arms T1. */
   private sendRequest(k: string): void {
     const request = this.requests.get(k)!;
     if (!this.home.up) {
@@ -251,7 +261,7 @@ export class PoolUser {
    * (RFC 5356: the pool user applies the policy to the list it got).
    * Undefined when the cache has none (call {@link PoolUser.resolve}).
    */
-  select(poolHandle: Uint8Array, now: number): PoolElement | undefined {
+  select(poolHandle: Uint8Array, now: number): PoolElementParameter | undefined {
     const entry = this.cache.get(key(poolHandle));
     if (entry === undefined || now - entry.fetchedAt >= this.timers.staleCache) return undefined;
     if (entry.selection === undefined) return entry.elements.values().next().value;
@@ -276,6 +286,7 @@ export class PoolUser {
     }
   }
 
+  /** Removes one element from a pool's cache entry. */
   private purge(poolHandle: Uint8Array, identifier: Identifier): void {
     const entry = this.cache.get(key(poolHandle));
     if (entry === undefined) return;
@@ -295,9 +306,10 @@ export class PoolUser {
     this.cache.delete(key(poolHandle));
   }
 
+  /** Replaces a pool's cache entry with a resolution's elements, ready for selection. */
   private store(
     poolHandle: Uint8Array,
-    elements: readonly PoolElement[],
+    elements: readonly PoolElementParameter[],
     policy?: PoolMemberSelectionPolicy,
   ): void {
     const type = policy?.type ?? elements[0]?.policy.type;
@@ -305,7 +317,7 @@ export class PoolUser {
       ? undefined
       : POLICY_BEHAVIOURS.get(type);
     const selection = behaviour === undefined ? undefined : createSelection(behaviour);
-    const map = new Map<Identifier, PoolElement>();
+    const map = new Map<Identifier, PoolElementParameter>();
     for (const element of elements) {
       map.set(element.identifier, element);
       selection?.insert(new PolicyEntry(element.identifier, element.policy));
@@ -347,8 +359,9 @@ export class PoolUser {
     return this.sessionByConnection.get(connection);
   }
 
+  /** Connects a session to the next element: from its business card, else by the pool policy. */
   private connectSession(session: SessionState): void {
-    let element: PoolElement | undefined;
+    let element: PoolElementParameter | undefined;
     while (session.businessCard.length > 0 && element === undefined) {
       element = session.businessCard.shift(); // the element named its own failover candidates
     }
@@ -391,6 +404,7 @@ export class PoolUser {
     this.failover(session, reason);
   }
 
+  /** A session's element failed: report it and connect to another (RFC 5352 §3.8). */
   private failover(session: SessionState, reason: string): void {
     const failed = session.element;
     session.connection = undefined;
@@ -472,6 +486,7 @@ export class PoolUser {
     else if (m.type === "BusinessCard") session.businessCard = [...m.poolElements];
   }
 
+  /** Connects the sessions that waited for a resolution of the pool. */
   private resumeSessions(poolHandle: Uint8Array): void {
     const k = key(poolHandle);
     for (const session of this.sessions.values()) {

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
 import { SeededRandom } from "../policy/random.ts";
-import type { PoolElement, TransportParameter } from "../protocol/types.ts";
+import type { PoolElementParameter, TransportParameter } from "../protocol/types.ts";
 import type { Action } from "../role/actions.ts";
 import { Driver } from "../testing/driver.ts";
 import { PoolUser, type PoolUserEvent, type PoolUserOptions } from "./user.ts";
 
 const POOL = new TextEncoder().encode("EchoPool");
-const sctp = (address: string, port: number): TransportParameter => ({ type: "SCTP", port, transportUse: 1, addresses: [address] });
-const element = (id: number, load = 0): PoolElement => ({
+const sctp = (address: string, port: number): TransportParameter => ({
+  type: "SCTP",
+  port,
+  transportUse: 1,
+  addresses: [address],
+});
+const element = (id: number, load = 0): PoolElementParameter => ({
   identifier: id,
   homeRegistrarId: 0x100,
   registrationLife: 30_000,
@@ -31,8 +36,20 @@ function setup(options: Partial<PoolUserOptions> = {}) {
   return { pu, d, home: id };
 }
 
-function answer(pu: PoolUser, d: Driver<PoolUserEvent>, home: string, elements: PoolElement[]) {
-  return d.do(() => pu.receive(home, { type: "HandleResolutionResponse", poolHandle: POOL, policy: { type: "LeastUsed", load: 0 }, poolElements: elements }, d.now));
+function answer(
+  pu: PoolUser,
+  d: Driver<PoolUserEvent>,
+  home: string,
+  elements: PoolElementParameter[],
+) {
+  return d.do(() =>
+    pu.receive(home, {
+      type: "HandleResolutionResponse",
+      poolHandle: POOL,
+      policy: { type: "LeastUsed", load: 0 },
+      poolElements: elements,
+    }, d.now)
+  );
 }
 
 function connectsOf(actions: Action<PoolUserEvent>[]) {
@@ -42,7 +59,11 @@ function connectsOf(actions: Action<PoolUserEvent>[]) {
 Deno.test("resolution goes to the home registrar and fills a cache that goes stale", () => {
   const { pu, d, home } = setup({ items: 4 });
   const out = d.do(() => assert.equal(pu.resolve(POOL, 0), undefined));
-  assert.deepEqual(Driver.sent(out, home), [{ type: "HandleResolution", poolHandle: POOL, items: 4 }]);
+  assert.deepEqual(Driver.sent(out, home), [{
+    type: "HandleResolution",
+    poolHandle: POOL,
+    items: 4,
+  }]);
   const got = answer(pu, d, home, [element(1), element(2)]);
   assert.deepEqual(Driver.events(got).map((e) => e.kind), ["resolved"]);
   // Fresh: from the cache, nothing sent.
@@ -81,7 +102,11 @@ Deno.test("an unreachable element is reported and leaves the cache", () => {
   d.do(() => pu.resolve(POOL, 0));
   answer(pu, d, home, [element(1, 1), element(2, 2)]);
   const out = d.do(() => pu.reportUnreachable(POOL, 1, 10));
-  assert.deepEqual(Driver.sent(out, home), [{ type: "EndpointUnreachable", poolHandle: POOL, poolElementId: 1 }]);
+  assert.deepEqual(Driver.sent(out, home), [{
+    type: "EndpointUnreachable",
+    poolHandle: POOL,
+    poolElementId: 1,
+  }]);
   assert.deepEqual(pu.cached(POOL, 10)?.map((e) => e.identifier), [2]);
   assert.equal(pu.select(POOL, 10)?.identifier, 2);
 });
@@ -90,9 +115,18 @@ Deno.test("an unknown pool: resolution-failed with the registrar's causes", () =
   const { pu, d, home } = setup();
   d.do(() => pu.resolve(POOL, 0));
   const out = d.do(() =>
-    pu.receive(home, { type: "HandleResolutionResponse", poolHandle: POOL, poolElements: [], operationError: [{ code: 9, info: new Uint8Array() }] }, 1)
+    pu.receive(home, {
+      type: "HandleResolutionResponse",
+      poolHandle: POOL,
+      poolElements: [],
+      operationError: [{ code: 9, info: new Uint8Array() }],
+    }, 1)
   );
-  assert.deepEqual(Driver.events(out), [{ kind: "resolution-failed", poolHandle: POOL, causes: [{ code: 9, info: new Uint8Array() }] }]);
+  assert.deepEqual(Driver.events(out), [{
+    kind: "resolution-failed",
+    poolHandle: POOL,
+    causes: [{ code: 9, info: new Uint8Array() }],
+  }]);
 });
 
 Deno.test("a session fails over, reports the failed element and echoes the last cookie", () => {
@@ -108,12 +142,22 @@ Deno.test("a session fails over, reports the failed element and echoes the last 
   d.do(() => pu.receive(first.connection, { type: "Cookie", cookie: new Uint8Array([7, 7]) }, 20));
   d.take();
   const lost = d.do(() => pu.connectionDown(first.connection, 30));
-  assert.deepEqual(Driver.sent(lost, home), [{ type: "EndpointUnreachable", poolHandle: POOL, poolElementId: 1 }]);
+  assert.deepEqual(Driver.sent(lost, home), [{
+    type: "EndpointUnreachable",
+    poolHandle: POOL,
+    poolElementId: 1,
+  }]);
   const [second] = connectsOf(lost);
   assert.deepEqual(second.remote, sctp("10.0.1.2", 7000));
   const up = d.do(() => pu.connectionUp(second.connection, 40));
-  assert.deepEqual(Driver.sent(up, second.connection), [{ type: "CookieEcho", cookie: new Uint8Array([7, 7]) }]);
-  assert.deepEqual(Driver.events(up).map((e) => e.kind === "session-up" && [e.element.identifier, e.failover]), [[2, true]]);
+  assert.deepEqual(Driver.sent(up, second.connection), [{
+    type: "CookieEcho",
+    cookie: new Uint8Array([7, 7]),
+  }]);
+  assert.deepEqual(
+    Driver.events(up).map((e) => e.kind === "session-up" && [e.element.identifier, e.failover]),
+    [[2, true]],
+  );
   assert.equal(pu.session(id)?.failovers, 1);
 });
 
@@ -123,7 +167,13 @@ Deno.test("a Business Card decides where a session fails over to", () => {
   answer(pu, d, home, [element(1, 1), element(2, 2), element(3, 3)]);
   const [first] = connectsOf(d.actions);
   d.do(() => pu.connectionUp(first.connection, 10));
-  d.do(() => pu.receive(first.connection, { type: "BusinessCard", poolHandle: POOL, poolElements: [element(3)] }, 20));
+  d.do(() =>
+    pu.receive(first.connection, {
+      type: "BusinessCard",
+      poolHandle: POOL,
+      poolElements: [element(3)],
+    }, 20)
+  );
   d.take();
   const [next] = connectsOf(d.do(() => pu.connectionDown(first.connection, 30)));
   assert.deepEqual(next.remote, sctp("10.0.1.3", 7000), "the card's candidate, not the least used");
