@@ -171,3 +171,22 @@ export class ProtocolError extends RSerPoolError {
     this.errorInfo = errorInfo ?? new Uint8Array();
   }
 }
+
+/**
+ * A transport failed or was misused by the peer: a connection refused or
+ * lost, a framing violation on a byte stream, a send on a closed
+ * connection. `code` says which.
+ */
+export class TransportError extends RSerPoolError {
+  /**
+   * Creates a transport error.
+   *
+   * @param code stable machine-readable code, e.g. `"bad-frame"`, `"closed"`
+   * @param message human-readable description
+   * @param options standard error options (e.g. the underlying `cause`)
+   */
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.name = "TransportError";
+  }
+}

@@ -154,7 +154,9 @@ class Register implements fc.Command<Model, Real> {
       const weight = v(this.policy, "weight");
       if (existing === undefined) {
         // New: next sequence number; WRR joins the round of the first in order.
-        const first = [...target.elements.values()].sort((a, b) => compareKeys(key(a), key(b)))[0];
+        const first = this.policy.type === "WeightedRoundRobin"
+          ? [...target.elements.values()].sort((a, b) => compareKeys(key(a), key(b)))[0]
+          : undefined;
         target.elements.set(this.id, {
           id: this.id,
           owner: this.owner,

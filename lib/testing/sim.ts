@@ -14,7 +14,7 @@
  */
 
 import { decodeAsap, decodeEnrp, encodeMessage } from "../protocol/codec.ts";
-import type { RSerPoolMessage, TransportParameter, WireProfile } from "../protocol/types.ts";
+import type { TransportParameter, WireProfile } from "../protocol/types.ts";
 import { SeededRandom } from "../policy/random.ts";
 import type {
   Action,
@@ -23,42 +23,14 @@ import type {
   ProtocolName,
   RemoteEndpoint,
 } from "../role/actions.ts";
+import type { Role } from "../role/role.ts";
 import { Registrar } from "../registrar/registrar.ts";
 import type { RegistrarEvent, RegistrarOptions } from "../registrar/options.ts";
 import { PoolElement, type PoolElementEvent, type PoolElementOptions } from "../element/element.ts";
 import { PoolUser, type PoolUserEvent, type PoolUserOptions } from "../user/user.ts";
 
-/** What the simulator needs of a role. */
-export interface SimRole {
-  /** The driver accepted a connection. */
-  accepted?(
-    connection: ConnectionId,
-    protocol: ProtocolName,
-    remote: RemoteEndpoint | undefined,
-    now: number,
-  ): void;
-  /** A connection the role asked for is established. */
-  connectionUp(connection: ConnectionId, now: number, remote?: RemoteEndpoint): void;
-  /** A connection failed, was lost or closed. */
-  connectionDown(connection: ConnectionId, now: number): void;
-  /** A decoded message arrived on a connection. */
-  receive(connection: ConnectionId, message: RSerPoolMessage, now: number): void;
-  /** A message's bytes arrived on a connection (used instead of receive when present). */
-  receiveBytes?(connection: ConnectionId, bytes: Uint8Array, now: number): void;
-  /** A multicast message arrived. */
-  receiveMulticast(
-    channel: MulticastChannel,
-    message: RSerPoolMessage,
-    source: RemoteEndpoint,
-    now: number,
-  ): void;
-  /** Time passed. */
-  advanceTime(now: number): void;
-  /** The actions to carry out; the queue is emptied. */
-  drainActions(): Action<unknown>[];
-  /** When advanceTime should next be called. */
-  nextDeadline(): number | undefined;
-}
+/** What the simulator needs of a role: the {@link Role} interface. */
+export type SimRole = Role;
 
 /** Network behaviour. */
 export interface NetworkOptions {
