@@ -120,8 +120,13 @@ Deno.test("usage errors exit with status 2 and say what is wrong", async () => {
 Deno.test("help", async () => {
   const top = await run(["--help"]);
   assert.equal(top.status, 0);
-  assert.match(top.out, /Commands:\n {2}decode/);
-  const decode = await run(["decode", "--help"]);
-  assert.equal(decode.status, 0);
-  assert.match(decode.out, /^Usage:\n {2}rserpool decode/);
+  for (const command of ["registrar", "element", "user", "status", "decode"]) {
+    assert.match(top.out, new RegExp(`\n {2}${command} +\\S`), command);
+    const help = await run([command, "--help"]);
+    assert.equal(help.status, 0, command);
+    assert.match(help.out, new RegExp(`^Usage:\\s+rserpool ${command}`), command);
+    assert.equal(help.err, "", command);
+  }
+  const short = await run(["registrar", "-h"]);
+  assert.match(short.out, /--asap ADDR:PORT/);
 });

@@ -15,6 +15,13 @@ export interface CliIo {
   readonly readFile: (path: string) => Promise<Uint8Array>;
   /** Reads all of standard input as text. */
   readonly readStdin: () => Promise<string>;
+  /** Standard input line by line, as it arrives (interactive commands). */
+  readonly stdinLines?: () => AsyncIterable<string>;
+  /**
+   * Resolves with the signal's name when the user asks the program to stop
+   * (Ctrl-C, SIGTERM). Long-running commands stop cleanly then.
+   */
+  readonly interrupted?: () => Promise<string>;
 }
 
 /** A usage error: the command line is wrong. Reported with exit code 2. */

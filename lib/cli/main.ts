@@ -12,7 +12,12 @@
 
 import { readFile } from "node:fs/promises";
 import process from "node:process";
+import { createInterface } from "node:readline";
 import { DECODE_HELP, decodeCommand } from "./decode.ts";
+import { ELEMENT_HELP, elementCommand } from "./element.ts";
+import { REGISTRAR_HELP, registrarCommand } from "./registrar.ts";
+import { STATUS_HELP, statusCommand } from "./status.ts";
+import { USER_HELP, userCommand } from "./user.ts";
 import { type CliIo, UsageError } from "./io.ts";
 
 export { type CliIo, UsageError } from "./io.ts";
@@ -24,6 +29,26 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  registrar: {
+    summary: "run a Pool Registrar (ASAP on TCP 3863, ENRP on TCP 9901)",
+    help: REGISTRAR_HELP,
+    run: registrarCommand,
+  },
+  element: {
+    summary: "serve a pool with a built-in echo or daytime service",
+    help: ELEMENT_HELP,
+    run: elementCommand,
+  },
+  user: {
+    summary: "resolve a pool and talk to it (send lines to the echo pool)",
+    help: USER_HELP,
+    run: userCommand,
+  },
+  status: {
+    summary: "print a registrar's state from its status endpoint",
+    help: STATUS_HELP,
+    run: statusCommand,
+  },
   decode: {
     summary: "print the ASAP/ENRP messages of a pcap/pcapng capture or of hex input",
     help: DECODE_HELP,
@@ -87,6 +112,19 @@ export function processIo(): CliIo {
       for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
       return new TextDecoder().decode(concatChunks(chunks));
     },
+    stdinLines: () => createInterface({ input: process.stdin, crlfDelay: Infinity }),
+    interrupted: () =>
+      new Promise((resolve) => {
+        const stop = (signal: string) => {
+          process.off("SIGINT", onInt);
+          process.off("SIGTERM", onTerm);
+          resolve(signal);
+        };
+        const onInt = () => stop("SIGINT");
+        const onTerm = () => stop("SIGTERM");
+        process.on("SIGINT", onInt);
+        process.on("SIGTERM", onTerm);
+      }),
   };
 }
 

@@ -302,6 +302,7 @@ export class PoolElement {
   receive(connection: ConnectionId, message: RSerPoolMessage, now: number): void {
     this.now = now;
     const m = message as AsapMessage;
+    if (connection === this.home.connection) this.home.confirm();
     switch (m.type) {
       case "RegistrationResponse":
         if (connection !== this.home.connection) return;

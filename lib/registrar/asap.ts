@@ -11,6 +11,7 @@ import type { PoolElementNode } from "../handlespace/node.ts";
 import {
   ErrorCauseCode,
   HANDLE_RESOLUTION_ITEMS_MAX,
+  TransportUse,
   UpdateAction,
 } from "../protocol/constants.ts";
 import type {
@@ -38,10 +39,26 @@ function forUsers(node: PoolElementNode): PoolElementParameter {
   };
 }
 
-/** The ASAP transport of a connection's remote end (RFC 5352 §3.1 step 5). */
-function asapTransportOf(connection: Connection): TransportParameter | undefined {
+/**
+ * The ASAP transport of an element registering over a connection (RFC 5352
+ * §3.1 step 5): the connection's remote end. Over TCP that end is an
+ * ephemeral client port nobody can connect to, so the element's ASAP
+ * endpoint is its User Transport when that carries control messages (TCP,
+ * DATA PLUS CONTROL: registrars reach it with session framing), and it has
+ * none otherwise (docs/transports.md).
+ */
+function asapTransportOf(
+  connection: Connection,
+  element: PoolElementParameter,
+): TransportParameter | undefined {
   const remote = connection.remote;
   if (remote === undefined) return undefined;
+  if (remote.transport === "TCP") {
+    const user = element.userTransport;
+    return user.type === "TCP" && user.transportUse === TransportUse.DataPlusControl
+      ? user
+      : undefined;
+  }
   return {
     type: remote.transport ?? "SCTP",
     port: remote.port,
@@ -185,7 +202,7 @@ function register(s: RegistrarState, connection: Connection, m: Registration): v
       now: s.now,
       homeRegistrarId: s.id,
       connection: connection.id,
-      asapTransport: asapTransportOf(connection),
+      asapTransport: asapTransportOf(connection, m.poolElement),
     });
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;

@@ -20,6 +20,10 @@ export class HomeRegistrar {
   pendingDeadline = 0;
   /** The home registrar's identifier, once it said it (keep-alive, announce). */
   registrarId: Identifier | undefined = undefined;
+  /** Attempts that failed since the home last answered. */
+  private failures = 0;
+  /** Whether the home connection carried an answer (see {@link HomeRegistrar.confirm}). */
+  private confirmed = false;
 
   /**
    * Creates the link.
@@ -43,10 +47,16 @@ export class HomeRegistrar {
 
   /**
    * Starts (or continues) the hunt if no home is connected or being tried.
-   * Returns false when there is no candidate to try.
+   * Returns false when there is no candidate to try, and once after every
+   * round in which all candidates failed: the caller waits before the next
+   * round instead of hammering registrars that refuse.
    */
   hunt(now: number): boolean {
     if (this.connection !== undefined || this.pending !== undefined) return true;
+    if (this.failures > 0 && this.failures >= this.candidates.list(now).length) {
+      this.failures = 0;
+      return false;
+    }
     const candidate = this.candidates.next(now);
     if (candidate === undefined) return false;
     this.pending = this.connect(candidate.transport);
@@ -60,6 +70,7 @@ export class HomeRegistrar {
     if (connection !== this.pending) return false;
     this.pending = undefined;
     this.connection = connection;
+    this.confirmed = false;
     return true;
   }
 
@@ -67,9 +78,12 @@ export class HomeRegistrar {
   connectionDown(connection: ConnectionId): boolean {
     if (connection === this.pending) {
       this.pending = undefined;
+      this.failures++;
       return true;
     }
     if (connection === this.connection) {
+      // Lost before it ever answered (e.g. a TLS peer refusing our certificate): a failure.
+      if (!this.confirmed) this.failures++;
       this.connection = undefined;
       this.registrarId = undefined;
       return true;
@@ -77,11 +91,18 @@ export class HomeRegistrar {
     return false;
   }
 
+  /** The home answered (a response or keep-alive arrived): the hunt succeeded. */
+  confirm(): void {
+    this.confirmed = true;
+    this.failures = 0;
+  }
+
   /** The pending attempt took too long: abandon it. True when one was abandoned. */
   checkTimeout(now: number): boolean {
     if (this.pending === undefined || now < this.pendingDeadline) return false;
     this.close(this.pending);
     this.pending = undefined;
+    this.failures++;
     return true;
   }
 
@@ -103,5 +124,6 @@ export class HomeRegistrar {
     }
     this.connection = connection;
     this.registrarId = registrarId;
+    this.confirm();
   }
 }

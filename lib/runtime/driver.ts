@@ -14,7 +14,7 @@
 
 import { DecodeError, EncodeError, TransportError } from "../errors.ts";
 import { decodeAsap, decodeEnrp, encodeMessage } from "../protocol/codec.ts";
-import { Ppid } from "../protocol/constants.ts";
+import { Ppid, TransportUse } from "../protocol/constants.ts";
 import type { RSerPoolMessage, TransportParameter, WireProfile } from "../protocol/types.ts";
 import type {
   Action,
@@ -182,14 +182,19 @@ export class RoleDriver<E> {
     return { id, handlers: this.handlers(id, protocol) };
   }
 
-  /** Stops: no more timers, events or actions; open connections are aborted. */
-  stop(): void {
+  /**
+   * Stops: no more timers, events or actions. Open connections are closed
+   * after their queued output (`graceful`), or aborted (the default, as
+   * when the process dies).
+   */
+  stop(graceful = false): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     for (const l of this.live.values()) {
       l.dropped = true;
-      l.connection?.abort();
+      if (graceful) l.connection?.close();
+      else l.connection?.abort();
     }
     this.live.clear();
   }
@@ -324,11 +329,15 @@ export class RoleDriver<E> {
       queueMicrotask(() => down(`no ${remote.type} transport in this runtime`));
       return;
     }
-    const framing: Framing = protocol !== "session"
-      ? "message"
-      : "transportUse" in remote && remote.transportUse === 1
+    // A TCP transport with DATA PLUS CONTROL is a session port (a pool element's
+    // user transport): ASAP goes there in session frames, among the data.
+    const controlChannel = "transportUse" in remote &&
+      remote.transportUse === TransportUse.DataPlusControl;
+    const framing: Framing = controlChannel
       ? "session"
-      : "raw";
+      : protocol === "session"
+      ? "raw"
+      : "message";
     transport.connect(
       {
         addresses: remote.addresses,
@@ -359,8 +368,10 @@ export class RoleDriver<E> {
       message: (ppid, payload) => {
         const l = this.live.get(id);
         if (l === undefined || l.dropped) return;
-        if (protocol === "session" && ppid !== this.ppid.asap) {
-          this.options.onSessionData?.(id, ppid, payload);
+        const expected = protocol === "enrp" ? this.ppid.enrp : this.ppid.asap;
+        if (ppid !== expected) {
+          // Application data: the runtime's on a session, nobody's elsewhere.
+          if (protocol === "session") this.options.onSessionData?.(id, ppid, payload);
           return;
         }
         this.counters.bytesIn += payload.length;

@@ -176,6 +176,8 @@ export async function registerPoolElement(
   const sessionTransport = options.tls === undefined ? tcp : new StreamTransport(options.stream);
   const ppids = profilePpids(profile);
   const sessions = new Map<ConnectionId, SessionEntry>();
+  /** Accepted connections that turned out to come from a registrar (takeover). */
+  const registrarConnections = new Set<ConnectionId>();
   // Set once the role exists; connections accepted before are refused.
   const running: { driver?: RoleDriver<PoolElementEvent> } = {};
   let element: PoolElement | undefined;
@@ -206,6 +208,7 @@ export async function registerPoolElement(
         return connection.open;
       },
       send(data, ppid = 0) {
+        if (registrarConnections.has(id)) return;
         const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
         connection.send(ppid, bytes);
       },
@@ -222,7 +225,7 @@ export async function registerPoolElement(
         d.run(() => element!.sendBusinessCard(id, elements));
       },
       close() {
-        connection.close();
+        if (!registrarConnections.has(id)) connection.close();
       },
     };
     const entry: SessionEntry = { session, handlers: {} };
@@ -251,9 +254,12 @@ export async function registerPoolElement(
     }
   };
 
+  let outage = false;
   const onEvent = (event: PoolElementEvent) => {
     switch (event.kind) {
       case "registered":
+        if (outage && !event.first) log.info("registered again");
+        outage = false;
         if (event.first) {
           log.info("registered", {
             pool: bytesToJson(poolHandle),
@@ -279,16 +285,32 @@ export async function registerPoolElement(
         waiters.clear();
         break;
       }
-      case "home-changed":
+      case "home-changed": {
         log.info("home registrar changed", { registrar: formatIdentifier(event.registrarId) });
+        // A registrar that took this element over reached it on its session port: that
+        // connection is the registrar's now, not an application session.
+        const home = element!.homeConnection;
+        const entry = home === undefined ? undefined : sessions.get(home);
+        if (home !== undefined && entry !== undefined) {
+          sessions.delete(home);
+          registrarConnections.add(home);
+          try {
+            entry.handlers.closed?.();
+          } catch (e) {
+            log.error("session closed handler failed", { session: home, error: e as Error });
+          }
+        }
         break;
+      }
       case "registrar-lost":
-        log.warn("registrar lost, hunting for another");
+        (outage ? log.debug : log.warn)("registrar lost, hunting for another");
         break;
       case "no-registrar":
-        log.warn("no registrar reachable", {
+        // Said once per outage; the hunt goes on quietly.
+        (outage ? log.debug : log.warn)("no registrar reachable", {
           registrars: registrars.map(formatEndpoint).join(",") || undefined,
         });
+        outage = true;
         break;
       case "deregistered":
         log.info("deregistered", { element: formatIdentifier(element!.identifier) });
@@ -339,6 +361,7 @@ export async function registerPoolElement(
     onEvent,
     onSessionData: (id, ppid, payload) => guarded(id, "data", (h) => h.data?.(payload, ppid)),
     onSessionClosed: (id, error) => {
+      registrarConnections.delete(id);
       guarded(id, "closed", (h) => h.closed?.(error));
       sessions.delete(id);
       log.debug("session closed", { session: id, reason: error?.message });
@@ -361,8 +384,8 @@ export async function registerPoolElement(
   d.run((now) => role.start(now));
 
   let closed = false;
-  const shutDown = async () => {
-    d.stop();
+  const shutDown = async (graceful: boolean) => {
+    d.stop(graceful);
     await listener.close();
     await channel?.close();
     for (const [id, entry] of sessions) {
@@ -424,13 +447,13 @@ export async function registerPoolElement(
           d.run((now) => role.deregister(now));
         });
       }
-      await shutDown();
+      await shutDown(true);
       log.info("element stopped", { element: formatIdentifier(role.identifier) });
     },
     async abort() {
       if (closed) return;
       closed = true;
-      await shutDown();
+      await shutDown(false);
     },
   };
 }

@@ -27,8 +27,8 @@ function port(text: string, original: string): number {
 }
 
 /**
- * Parses `host:port`, `[ipv6]:port`, a bare `port` (on `defaultHost`) or a
- * bare host (on `defaultPort`). Throws {@link RSerPoolError} `bad-endpoint`.
+ * Parses `host:port`, `[ipv6]:port`, `:port` or a bare `port` (on the
+ * default host), or a bare host (on the default port). Throws {@link RSerPoolError} `bad-endpoint`.
  */
 export function parseEndpoint(
   text: string,
@@ -58,6 +58,7 @@ export function parseEndpoint(
       host = t;
     }
   }
+  if (host === "") host = undefined; // ":port"
   if (host !== undefined && !net.isIP(host) && !/^[A-Za-z0-9.-]+$/.test(host)) {
     throw new RSerPoolError("bad-endpoint", `"${text}": "${host}" is not an address or host name`);
   }

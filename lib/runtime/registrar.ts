@@ -128,7 +128,7 @@ export async function startRegistrar(
   let status: StatusServer | undefined;
   let driver: RoleDriver<RegistrarEvent> | undefined;
   const cleanup = async () => {
-    driver?.stop();
+    driver?.stop(true);
     await Promise.all(listeners.map((l) => l.close()));
     await Promise.all(Object.values(channels).map((c) => c.close()));
     await status?.close();
@@ -232,7 +232,8 @@ export async function startRegistrar(
     log.info("registrar started", {
       id,
       profile,
-      asap: formatEndpoint(asap) + (options.tls ? " (TLS)" : ""),
+      asap: formatEndpoint(asap),
+      tls: options.tls === undefined ? undefined : true,
       enrp: formatEndpoint(enrp),
       peers: peers.length > 0 ? peers.map(formatEndpoint).join(",") : undefined,
       announce: options.announce && formatEndpoint({

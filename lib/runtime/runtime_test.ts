@@ -97,3 +97,51 @@ Deno.test("runtime: resolving an unknown pool fails with the registrar's cause",
   await pu.close();
   await pr.stop();
 });
+
+Deno.test("runtime: a registrar fails, its peer takes its element over and becomes its home", async () => {
+  const timers = {
+    peerHeartbeatCycle: 200,
+    maxTimeLastHeard: 600,
+    maxTimeNoResponse: 300,
+    mentorHuntTimeout: 300,
+    takeoverExpiry: 500,
+  };
+  const pr1 = await startRegistrar({ asap: "127.0.0.1:0", enrp: "127.0.0.1:0", timers });
+  const pr2 = await startRegistrar({
+    asap: "127.0.0.1:0",
+    enrp: "127.0.0.1:0",
+    peers: [`127.0.0.1:${pr1.enrp.port}`],
+    timers,
+  });
+  await until(() => pr2.status().peers.some((p) => p.connected), 5000, "peering");
+  const homes: unknown[] = [];
+  const pe = await registerPoolElement({
+    poolHandle: "echo",
+    registrars: [`127.0.0.1:${pr1.asap.port}`], // only the registrar that will fail
+    serve: echoService(),
+    onEvent: (e) => e.kind === "home-changed" && homes.push(e.registrarId),
+  });
+  await pe.registered();
+  await until(() => pr2.status().handlespace.elements === 1, 5000, "the peer to learn the element");
+  assert.equal(pr2.status().handlespace.owned, 0);
+
+  await pr1.stop();
+  await until(() => pr2.status().counters.takeovers === 1, 5000, "takeover");
+  await until(() => homes.length === 1, 5000, "the element to accept its new home");
+  assert.equal(homes[0], pr2.id);
+  await until(() => pe.isRegistered, 5000, "re-registration with the new home");
+  assert.equal(pe.element.homeRegistrarId, pr2.id);
+  assert.equal(pr2.status().handlespace.owned, 1);
+  assert.equal(pe.sessions, 0, "the registrar's connection is not an application session");
+
+  // Users of the surviving registrar reach the element.
+  const pu = await createPoolUser({ registrars: [`127.0.0.1:${pr2.asap.port}`] });
+  const got: string[] = [];
+  const session = await pu.connect("echo", { data: (b) => got.push(text(b)) });
+  session.send("still here");
+  await until(() => got.length === 1, 5000, "echo");
+  assert.deepEqual(got, ["still here"]);
+  await pu.close();
+  await pe.close();
+  await pr2.stop();
+});

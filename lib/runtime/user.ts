@@ -198,10 +198,12 @@ export async function createPoolUser(
     record.queued = 0;
   };
 
+  let outage = false;
   const onEvent = (event: PoolUserEvent) => {
     switch (event.kind) {
       case "resolved":
       case "resolution-failed": {
+        outage = false;
         for (const r of [...resolutions]) {
           if (!sameBytes(r.handle, event.poolHandle)) continue;
           resolutions.delete(r);
@@ -229,12 +231,14 @@ export async function createPoolUser(
         break;
       }
       case "registrar-lost":
-        log.warn("registrar lost, hunting for another");
+        (outage ? log.debug : log.warn)("registrar lost, hunting for another");
         break;
       case "no-registrar":
-        log.warn("no registrar reachable", {
+        // Said once per outage; the hunt goes on quietly.
+        (outage ? log.debug : log.warn)("no registrar reachable", {
           registrars: registrars.map(formatEndpoint).join(",") || undefined,
         });
+        outage = true;
         break;
       case "session-connecting":
         log.debug("connecting", {
@@ -446,7 +450,7 @@ export async function createPoolUser(
         r.reject(new RSerPoolError("closed", "the pool user was closed"));
       }
       resolutions.clear();
-      d.stop();
+      d.stop(true);
       await channel?.close();
     },
   };

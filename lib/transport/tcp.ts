@@ -399,7 +399,7 @@ export class StreamTransport implements MessageTransport {
           close: () =>
             new Promise<void>((done) => {
               server.close(() => done());
-              for (const c of open) c.abort();
+              for (const c of open) if (c.open) c.abort(); // those closing may finish
             }),
         });
       });

@@ -95,7 +95,7 @@ export interface MessageListener {
   readonly address: { readonly address: string; readonly port: number };
   /** Connections accepted and still open. */
   readonly connections: number;
-  /** Stops listening and aborts the accepted connections that are still open. */
+  /** Stops listening and aborts the accepted connections still open (not those closing). */
   close(): Promise<void>;
 }
 

@@ -458,6 +458,7 @@ export class PoolUser {
   receive(connection: ConnectionId, message: RSerPoolMessage, now: number): void {
     this.now = now;
     const m = message as AsapMessage;
+    if (connection === this.home.connection) this.home.confirm();
     if (connection === this.home.connection && m.type === "HandleResolutionResponse") {
       const k = key(m.poolHandle);
       if (!this.requests.delete(k)) return;

@@ -1,0 +1,243 @@
+/**
+ * What the network commands share: option values (endpoints, identifiers,
+ * policies, TLS files), logging set-up, and waiting for Ctrl-C.
+ *
+ * @module
+ */
+
+import { RSerPoolError } from "../errors.ts";
+import { MAX_POLICY_VALUE } from "../policy/entry.ts";
+import type { Identifier, PoolMemberSelectionPolicy, WireProfile } from "../protocol/types.ts";
+import { type Endpoint, parseEndpoint } from "../runtime/endpoint.ts";
+import { jsonLogger, type Logger, textLogger } from "../runtime/log.ts";
+import type { TlsSettings } from "../transport/tcp.ts";
+import type { UdpChannelSettings } from "../transport/udp.ts";
+import { type CliIo, UsageError } from "./io.ts";
+
+/** Options every network command takes. */
+export const COMMON_OPTIONS = {
+  profile: { type: "string" },
+  log: { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Help lines of {@link COMMON_OPTIONS}. */
+export const COMMON_HELP =
+  `  --profile rfc|nextgen  wire profile (default rfc; nextgen: 64-bit identifiers,
+                         ports 3873/9911, docs/nextgen.md)
+  --log text|json        log format on stderr (default text)
+  -v, --verbose          log every message (debug level)
+  -h, --help             this help`;
+
+/** The wire profile option. */
+export function profileOption(value: string | undefined): WireProfile {
+  if (value === undefined || value === "rfc") return "rfc";
+  if (value === "nextgen") return "nextgen";
+  throw new UsageError(`--profile: expected rfc or nextgen, got "${value}"`);
+}
+
+/** The logger the options ask for, writing to stderr. */
+export function loggerOption(io: CliIo, format: string | undefined, verbose: boolean): Logger {
+  const level = verbose ? "debug" : "info";
+  const write = (line: string) => io.err(line + "\n");
+  if (format === undefined || format === "text") return textLogger(write, level);
+  if (format === "json") return jsonLogger(write, level);
+  throw new UsageError(`--log: expected text or json, got "${format}"`);
+}
+
+/** An endpoint option (`host:port`, `[v6]:port`, `port`). */
+export function endpointOption(
+  name: string,
+  value: string,
+  defaults: { host?: string; port?: number },
+): Endpoint {
+  try {
+    return parseEndpoint(value, defaults);
+  } catch (e) {
+    if (e instanceof RSerPoolError) throw new UsageError(`--${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A UDP channel option: `group:port` (port defaults to the channel's). */
+export function channelOption(
+  name: string,
+  value: string,
+  defaults: UdpChannelSettings,
+  ttl: number | undefined,
+  iface: string | undefined,
+): UdpChannelSettings {
+  const e = endpointOption(name, value, { port: defaults.port });
+  return { group: e.address, port: e.port, ttl, interface: iface };
+}
+
+/** An integer option within bounds. */
+export function integerOption(name: string, value: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`--${name}: expected an integer ${min}…${max}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** An identifier option: decimal or `0x` hex, non-zero, 32 or 64 bits by profile. */
+export function identifierOption(name: string, value: string, profile: WireProfile): Identifier {
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(value)) {
+    throw new UsageError(`--${name}: expected a decimal or 0x-hex number, got "${value}"`);
+  }
+  const big = BigInt(value);
+  const max = profile === "nextgen" ? 0xffffffffffffffffn : 0xffffffffn;
+  if (big === 0n || big > max) {
+    throw new UsageError(
+      `--${name}: must be non-zero and fit in ${profile === "nextgen" ? 64 : 32} bits`,
+    );
+  }
+  return profile === "nextgen" ? big : Number(big);
+}
+
+/** Reads a TLS PEM file named by an option. */
+async function pemFile(io: CliIo, name: string, path: string): Promise<string> {
+  try {
+    return new TextDecoder().decode(await io.readFile(path));
+  } catch (e) {
+    throw new UsageError(`--${name}: cannot read "${path}": ${(e as Error).message}`);
+  }
+}
+
+/** TLS settings from `--tls-cert`, `--tls-key`, `--tls-ca`; undefined when none is given. */
+export async function tlsOptions(
+  io: CliIo,
+  values: {
+    "tls-cert"?: string;
+    "tls-key"?: string;
+    "tls-ca"?: string;
+    "tls-server-name"?: string;
+    "tls-client-auth"?: boolean;
+  },
+  role: "server" | "client",
+): Promise<TlsSettings | undefined> {
+  const cert = values["tls-cert"];
+  const key = values["tls-key"];
+  const ca = values["tls-ca"];
+  if (cert === undefined && key === undefined && ca === undefined) {
+    if (values["tls-client-auth"]) throw new UsageError("--tls-client-auth needs --tls-ca");
+    return undefined;
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (role === "server" && cert === undefined) {
+    throw new UsageError("a TLS listener needs --tls-cert and --tls-key");
+  }
+  if (values["tls-client-auth"] && ca === undefined) {
+    throw new UsageError("--tls-client-auth needs --tls-ca (the CA client certificates chain to)");
+  }
+  return {
+    cert: cert === undefined ? undefined : await pemFile(io, "tls-cert", cert),
+    key: key === undefined ? undefined : await pemFile(io, "tls-key", key),
+    ca: ca === undefined ? undefined : await pemFile(io, "tls-ca", ca),
+    serverName: values["tls-server-name"],
+    requestClientCertificate: values["tls-client-auth"] === true,
+  };
+}
+
+/** TLS options' help for a client. */
+export const TLS_CLIENT_HELP =
+  `  --tls-ca FILE          talk to registrars over TLS, trusting this CA (PEM)
+  --tls-cert FILE        client certificate to present (PEM), with --tls-key
+  --tls-key FILE         its private key (PEM)
+  --tls-server-name NAME name the registrar's certificate must carry`;
+
+const POLICY_ALIASES: Readonly<Record<string, string>> = {
+  rr: "RoundRobin",
+  roundrobin: "RoundRobin",
+  wrr: "WeightedRoundRobin",
+  weightedroundrobin: "WeightedRoundRobin",
+  rand: "Random",
+  random: "Random",
+  wrand: "WeightedRandom",
+  weightedrandom: "WeightedRandom",
+  prio: "Priority",
+  priority: "Priority",
+  lu: "LeastUsed",
+  leastused: "LeastUsed",
+  lud: "LeastUsedDegradation",
+  leastuseddegradation: "LeastUsedDegradation",
+  plu: "PriorityLeastUsed",
+  priorityleastused: "PriorityLeastUsed",
+  rlu: "RandomizedLeastUsed",
+  randomizedleastused: "RandomizedLeastUsed",
+};
+
+/** Policy spec help. */
+export const POLICY_HELP =
+  `Policies (--policy NAME[:VALUE...]; loads are fractions 0-1 or percentages):
+  rr                     Round Robin (default)
+  wrr:WEIGHT             Weighted Round Robin
+  rand                   Random
+  wrand:WEIGHT           Weighted Random
+  prio:PRIORITY          Priority
+  lu:LOAD                Least Used
+  lud:LOAD:DEGRADATION   Least Used with Degradation
+  plu:LOAD:DEGRADATION   Priority Least Used
+  rlu:LOAD               Randomized Least Used`;
+
+function loadValue(text: string, spec: string): number {
+  const percent = text.endsWith("%");
+  const n = Number(percent ? text.slice(0, -1) : text);
+  const fraction = percent ? n / 100 : n;
+  if (text === "" || !Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
+    throw new UsageError(`--policy ${spec}: a load must be 0…1 or 0%…100%, got "${text}"`);
+  }
+  return Math.round(fraction * MAX_POLICY_VALUE);
+}
+
+function countValue(text: string, spec: string, what: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) {
+    throw new UsageError(`--policy ${spec}: ${what} must be an integer 0…4294967295`);
+  }
+  return Number(text);
+}
+
+/** Parses a policy spec such as `rr`, `wrr:3`, `lu:30%`, `lud:0.5:0.01`. */
+export function policyOption(spec: string): PoolMemberSelectionPolicy {
+  const [rawName, ...values] = spec.split(":");
+  const name = POLICY_ALIASES[rawName.toLowerCase()];
+  if (name === undefined) {
+    throw new UsageError(`--policy: unknown policy "${rawName}"\n${POLICY_HELP}`);
+  }
+  const want = (n: number) => {
+    if (values.length !== n) {
+      throw new UsageError(`--policy ${spec}: ${name} takes ${n} value(s)\n${POLICY_HELP}`);
+    }
+  };
+  switch (name) {
+    case "RoundRobin":
+    case "Random":
+      want(0);
+      return { type: name };
+    case "WeightedRoundRobin":
+    case "WeightedRandom":
+      want(1);
+      return { type: name, weight: countValue(values[0], spec, "the weight") };
+    case "Priority":
+      want(1);
+      return { type: name, priority: countValue(values[0], spec, "the priority") };
+    case "LeastUsed":
+    case "RandomizedLeastUsed":
+      want(1);
+      return { type: name, load: loadValue(values[0], spec) };
+    default:
+      want(2);
+      return {
+        type: name as "LeastUsedDegradation" | "PriorityLeastUsed",
+        load: loadValue(values[0], spec),
+        loadDegradation: loadValue(values[1], spec),
+      };
+  }
+}
+
+/** Waits for Ctrl-C (or SIGTERM), or forever when the I/O cannot tell. */
+export function interrupted(io: CliIo): Promise<string> {
+  return io.interrupted?.() ?? new Promise(() => {});
+}

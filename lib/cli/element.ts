@@ -1,0 +1,148 @@
+/**
+ * `rserpool element`: serves a pool with a built-in service until Ctrl-C,
+ * then deregisters.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Port } from "../protocol/constants.ts";
+import { registerPoolElement } from "../runtime/element.ts";
+import { daytimeService, echoService } from "../runtime/services.ts";
+import { formatIdentifier } from "../runtime/status.ts";
+import { RSPLIB_ANNOUNCE_GROUP } from "../transport/udp.ts";
+import {
+  channelOption,
+  COMMON_HELP,
+  COMMON_OPTIONS,
+  endpointOption,
+  identifierOption,
+  integerOption,
+  interrupted,
+  loggerOption,
+  POLICY_HELP,
+  policyOption,
+  profileOption,
+  TLS_CLIENT_HELP,
+  tlsOptions,
+} from "./common.ts";
+import { type CliIo, UsageError } from "./io.ts";
+
+/** Help text of `rserpool element`. */
+export const ELEMENT_HELP = `Usage: rserpool element [options]
+
+Runs a Pool Element: serves a pool with a built-in service, registers with a
+registrar and stays registered. Ctrl-C deregisters it and stops.
+
+Services:
+  echo      returns every message; keeps a count per session and hands it to
+            the pool user as an ASAP Cookie, so a session that fails over to
+            another element continues the count there (default)
+  daytime   sends the time (RFC 867) and closes the session
+
+Options:
+  --pool HANDLE          pool handle (default: the service's name)
+  --service echo|daytime the service (default echo)
+  --registrar ADDR:PORT  a registrar's ASAP endpoint (repeatable; default
+                         127.0.0.1:3863 unless --announce is given)
+  --announce GROUP:PORT  hear registrars' Server Announces on this UDP group
+                         (RSPLIB's: 239.0.0.50:3863)
+  --listen ADDR:PORT     where pool users connect (default 127.0.0.1, any port)
+  --policy SPEC          selection policy (default rr; see below)
+  --id ID                PE identifier, decimal or 0x-hex (default random)
+  --data-only            serve a plain TCP stream (Transport Use DATA ONLY):
+                         no cookies, any TCP client can talk to it
+  --reregister MS        re-registration interval (default 30000)
+${TLS_CLIENT_HELP}
+${COMMON_HELP}
+
+${POLICY_HELP}
+
+Examples:
+  rserpool element
+  rserpool element --pool echo --policy wrr:3 --registrar 127.0.0.1:3863
+  rserpool element --service daytime --listen 0.0.0.0:1313
+`;
+
+/** Runs `rserpool element`. */
+export async function elementCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      pool: { type: "string" },
+      service: { type: "string" },
+      registrar: { type: "string", multiple: true },
+      announce: { type: "string" },
+      listen: { type: "string" },
+      policy: { type: "string" },
+      id: { type: "string" },
+      "data-only": { type: "boolean" },
+      reregister: { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-ca": { type: "string" },
+      "tls-server-name": { type: "string" },
+      ...COMMON_OPTIONS,
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    io.out(ELEMENT_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const profile = profileOption(values.profile);
+  const log = loggerOption(io, values.log, values.verbose === true);
+  const service = values.service ?? "echo";
+  if (service !== "echo" && service !== "daytime") {
+    throw new UsageError(`--service: expected echo or daytime, got "${service}"`);
+  }
+  const pool = values.pool ?? service;
+  if (pool === "" || new TextEncoder().encode(pool).length > 32) {
+    throw new UsageError("--pool: a pool handle has 1 to 32 bytes");
+  }
+  const asapPort = profile === "nextgen" ? Port.AsapNextGen : Port.Asap;
+  const registrars = (values.registrar ?? []).map((r) =>
+    endpointOption("registrar", r, { host: "127.0.0.1", port: asapPort })
+  );
+  const announce = values.announce === undefined
+    ? undefined
+    : channelOption("announce", values.announce, RSPLIB_ANNOUNCE_GROUP, undefined, undefined);
+  const dataOnly = values["data-only"] === true;
+  const listen = values.listen === undefined
+    ? undefined
+    : endpointOption("listen", values.listen, { host: "127.0.0.1", port: 0 });
+  const policy = values.policy === undefined ? undefined : policyOption(values.policy);
+  const interval = values.reregister === undefined
+    ? undefined
+    : integerOption("reregister", values.reregister, 100, 3_600_000);
+  const tls = await tlsOptions(io, values, "client");
+  const element = await registerPoolElement({
+    poolHandle: pool,
+    policy,
+    registrars: registrars.length > 0 || announce !== undefined ? registrars : undefined,
+    announce,
+    listen,
+    controlChannel: !dataOnly,
+    identifier: values.id === undefined ? undefined : identifierOption("id", values.id, profile),
+    profile,
+    reregistrationInterval: interval,
+    tls,
+    log,
+    serve: service === "echo" ? echoService({ cookies: !dataOnly, log }) : daytimeService(),
+  }).catch((e: Error) => {
+    log.error(e.message);
+    return undefined;
+  });
+  if (element === undefined) return 1;
+  log.info("serving", {
+    pool,
+    service,
+    element: formatIdentifier(element.identifier),
+    at: `${element.address.address}:${element.address.port}`,
+  });
+  const signal = await interrupted(io);
+  log.info("stopping: deregistering first", { signal });
+  await element.close();
+  return 0;
+}
