@@ -70,7 +70,7 @@ Deno.test("network commands: bad options exit 2 with a clear message", async () 
     [["registrar", "--authorize", "/nonexistent.json"], /--authorize: cannot read/],
     [["registrar", "--id", "0"], /--id: must be non-zero/],
     [["registrar", "--id", "0x100000000"], /fit in 32 bits/],
-    [["registrar", "--multicast-ttl", "300"], /--multicast-ttl: expected an integer 0…255/],
+    [["registrar", "--multicast-ttl", "300"], /--multicast-ttl: expected an integer 1…255/],
     [["registrar", "--log", "xml"], /--log: expected text or json/],
     [["registrar", "stray"], /unexpected argument "stray"/],
     [["element", "--service", "chargen"], /--service: expected echo or daytime/],

@@ -148,7 +148,7 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
   );
   const ttl = values["multicast-ttl"] === undefined
     ? undefined
-    : integerOption("multicast-ttl", values["multicast-ttl"], 0, 255);
+    : integerOption("multicast-ttl", values["multicast-ttl"], 1, 255);
   const iface = values["multicast-interface"];
   const announce = values.announce !== undefined
     ? channelOption("announce", values.announce, RSPLIB_ANNOUNCE_GROUP, ttl, iface)
@@ -205,7 +205,10 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
     authorize,
     log,
   }).catch((e: Error) => {
-    log.error(e.message);
+    const hint = /EADDRINUSE/.test(e.message)
+      ? " (another registrar running? choose other ports with --asap and --enrp)"
+      : "";
+    log.error(e.message + hint);
     return undefined;
   });
   if (registrar === undefined) return 1;

@@ -315,7 +315,8 @@ export class RoleDriver<E> {
     this.live.set(id, l);
     const down = (reason: string) => {
       this.counters.connectFailures++;
-      this.log.info("connection failed", {
+      // The role says what it means (no registrar reachable, a session failing over).
+      this.log.debug("connection failed", {
         connection: id,
         protocol,
         to: `${remote.addresses.join(",")}:${remote.port}/${remote.type}`,
