@@ -170,10 +170,13 @@ export async function registerPoolElement(
   const registrars = (options.registrars ??
     (options.announce === undefined ? ["127.0.0.1"] : []))
     .map((r) => typeof r === "string" ? parseEndpoint(r, { port: defaultPort }) : r);
+  // Sessions may stay quiet as long as the application likes: no idle timeout unless asked for
+  // (dead peers are still found by TCP keep-alive probes; registrars close idle users themselves).
+  const stream = { idleTimeout: 0, ...options.stream };
   const tcp = options.transports?.TCP ??
-    new StreamTransport({ ...options.stream, tls: options.tls });
+    new StreamTransport({ ...stream, tls: options.tls });
   // Sessions are plain TCP even when the registrar connections use TLS.
-  const sessionTransport = options.tls === undefined ? tcp : new StreamTransport(options.stream);
+  const sessionTransport = options.tls === undefined ? tcp : new StreamTransport(stream);
   const ppids = profilePpids(profile);
   const sessions = new Map<ConnectionId, SessionEntry>();
   /** Accepted connections that turned out to come from a registrar (takeover). */

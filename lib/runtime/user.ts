@@ -160,9 +160,12 @@ export async function createPoolUser(
     .map((r) => typeof r === "string" ? parseEndpoint(r, { port: defaultPort }) : r);
   const maxFailovers = options.maxFailovers ?? 5;
   const maxQueued = options.maxQueuedBytes ?? 1 << 20;
+  // Sessions may stay quiet as long as the application likes: no idle timeout unless asked for
+  // (dead peers are still found by TCP keep-alive probes; registrars close idle users themselves).
+  const stream = { idleTimeout: 0, ...options.stream };
   const tcp = options.transports?.TCP ??
-    new StreamTransport({ ...options.stream, tls: options.tls });
-  const sessionTcp = options.tls === undefined ? tcp : new StreamTransport(options.stream);
+    new StreamTransport({ ...stream, tls: options.tls });
+  const sessionTcp = options.tls === undefined ? tcp : new StreamTransport(stream);
   const user = new PoolUser({
     registrars: registrars.map((r) => tcpTransport(r.address, r.port)),
     items: options.items,
