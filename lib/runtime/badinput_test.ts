@@ -6,9 +6,11 @@
 
 import assert from "node:assert/strict";
 import net from "node:net";
+import fc from "fast-check";
 import { decodeAsap, encodeAsap } from "../protocol/codec.ts";
 import { ErrorCauseCode } from "../protocol/constants.ts";
 import type { AsapMessage } from "../protocol/types.ts";
+import { asapMessage } from "../testing/arbitraries.ts";
 import { MessageDeframer } from "../transport/framing.ts";
 import { startRegistrar } from "./registrar.ts";
 
@@ -220,5 +222,39 @@ Deno.test("bad input: connections beyond the limit are refused at once", async (
   await new Promise((r) => setTimeout(r, 50));
   await stillServes(port, 0);
   for (const c of clients) c.socket.destroy();
+  await pr.stop();
+});
+
+Deno.test("bad input: random byte streams never take the registrar down", async () => {
+  const pr = await registrar({ frameTimeout: 50 });
+  const port = pr.asap.port;
+  const element = await RawClient.connect(port);
+  element.send(registration(1));
+  await element.until(() => element.received.length === 1);
+  // Valid messages of every type, truncated or corrupted, plus noise with plausible headers.
+  const mangled = fc.tuple(asapMessage(), fc.nat(), fc.uint8Array({ maxLength: 8 })).map(
+    ([m, cut, noise]) => {
+      const bytes = encodeAsap(m);
+      const keep = bytes.subarray(0, 4 + (cut % Math.max(1, bytes.length - 3)));
+      const out = new Uint8Array(keep.length + noise.length);
+      out.set(keep);
+      out.set(noise, keep.length);
+      return out;
+    },
+  );
+  const chunk = fc.oneof(mangled, fc.uint8Array({ minLength: 1, maxLength: 64 }));
+  await fc.assert(
+    fc.asyncProperty(fc.array(chunk, { minLength: 1, maxLength: 8 }), async (chunks) => {
+      const c = await RawClient.connect(port);
+      for (const bytes of chunks) c.send(bytes);
+      await new Promise((r) => setTimeout(r, 5));
+      c.socket.destroy();
+    }),
+    { numRuns: 150 },
+  );
+  await stillServes(port, 1);
+  assert.equal(element.closed, false);
+  assert.equal(pr.status().handlespace.elements >= 1, true);
+  element.socket.destroy();
   await pr.stop();
 });
