@@ -230,8 +230,11 @@ class StreamConnection implements MessageConnection {
     if (this.done) return;
     this.ended = true;
     this.clearFrameTimer();
-    if (typeof this.socket.resetAndDestroy === "function") this.socket.resetAndDestroy();
-    else this.socket.destroy();
+    try {
+      this.socket.resetAndDestroy(); // RST
+    } catch {
+      this.socket.destroy(); // TLS sockets on Node have no TCP handle to reset
+    }
   }
 
   private received(chunk: Uint8Array): void {
