@@ -27,21 +27,47 @@ export abstract class Deframer {
   private chunks: Uint8Array[] = [];
   private length = 0;
 
+  private error: TransportError | undefined;
+
   /** Bytes received that do not yet make a complete frame. */
   get buffered(): number {
     return this.length;
   }
 
-  /** Adds received bytes; returns the frames they complete. Throws {@link TransportError} (`bad-frame`). */
+  /**
+   * Why the stream cannot be read any further (a `bad-frame`
+   * {@link TransportError}), once a frame header was impossible. The frames
+   * before it were returned; the connection must be closed.
+   */
+  get failure(): TransportError | undefined {
+    return this.error;
+  }
+
+  /**
+   * Adds received bytes; returns the frames they complete, in order, up to
+   * the first impossible frame header (then {@link Deframer.failure} is
+   * set and nothing more is returned). Never throws: what is delivered
+   * does not depend on how the stream was cut into chunks.
+   */
   push(chunk: Uint8Array): Frame[] {
-    if (chunk.length === 0) return [];
+    if (chunk.length === 0 || this.error !== undefined) return [];
     this.chunks.push(chunk);
     this.length += chunk.length;
     const out: Frame[] = [];
     for (;;) {
       const header = this.peek(this.headerSize);
       if (header === undefined) break;
-      const { ppid, size, skip } = this.parse(header);
+      let parsed: { ppid: number; size: number; skip: number };
+      try {
+        parsed = this.parse(header);
+      } catch (e) {
+        if (!(e instanceof TransportError)) throw e;
+        this.error = e;
+        this.chunks = [];
+        this.length = 0;
+        break;
+      }
+      const { ppid, size, skip } = parsed;
       if (this.length < size) break;
       const frame = this.take(size);
       out.push({ ppid, payload: skip === 0 ? frame : frame.subarray(skip) });
@@ -52,7 +78,7 @@ export abstract class Deframer {
   /** Header bytes needed to know a frame's size. */
   protected abstract readonly headerSize: number;
 
-  /** Reads a frame's PPID, total size and header size from its first bytes. */
+  /** Reads a frame's PPID, total size and header size from its first bytes; throws `bad-frame`. */
   protected abstract parse(header: Uint8Array): { ppid: number; size: number; skip: number };
 
   /** The first `n` buffered bytes without consuming them; undefined when fewer are buffered. */
@@ -99,7 +125,7 @@ export abstract class Deframer {
 /**
  * Frames of ASAP or ENRP messages on a stream: each message delimited by
  * its Length field. A Length below 4 or above `maxMessageSize` cannot be
- * resynchronised from: it throws, and the connection must be closed.
+ * resynchronised from: the deframer fails, and the connection must be closed.
  */
 export class MessageDeframer extends Deframer {
   /** A message's size is known from its first 4 bytes. */

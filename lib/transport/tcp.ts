@@ -244,16 +244,15 @@ class StreamConnection implements MessageConnection {
       this.handlers.message(0, bytes);
       return;
     }
-    let frames: Frame[];
-    try {
-      frames = this.deframer.push(bytes);
-    } catch (e) {
-      this.fail(e as TransportError, true);
-      return;
-    }
+    const frames: Frame[] = this.deframer.push(bytes);
     for (const frame of frames) {
       if (this.done) return;
       this.handlers.message(frame.ppid, frame.payload);
+    }
+    const failure = this.deframer.failure;
+    if (failure !== undefined) {
+      this.fail(failure, true);
+      return;
     }
     if (this.deframer.buffered > 0) this.armFrameTimer();
     else this.clearFrameTimer();
