@@ -13,6 +13,7 @@
 import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { createInterface } from "node:readline";
+import { CONFORMANCE_HELP, conformanceCommand } from "./conformance.ts";
 import { DECODE_HELP, decodeCommand } from "./decode.ts";
 import { ELEMENT_HELP, elementCommand } from "./element.ts";
 import { REGISTRAR_HELP, registrarCommand } from "./registrar.ts";
@@ -48,6 +49,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "print a registrar's state from its status endpoint",
     help: STATUS_HELP,
     run: statusCommand,
+  },
+  conformance: {
+    summary: "test an RSerPool implementation (or this one) for conformance",
+    help: CONFORMANCE_HELP,
+    run: conformanceCommand,
   },
   decode: {
     summary: "print the ASAP/ENRP messages of a pcap/pcapng capture or of hex input",

@@ -44,8 +44,9 @@ function forUsers(node: PoolElementNode): PoolElementParameter {
  * §3.1 step 5): the connection's remote end. Over TCP that end is an
  * ephemeral client port nobody can connect to, so the element's ASAP
  * endpoint is its User Transport when that carries control messages (TCP,
- * DATA PLUS CONTROL: registrars reach it with session framing), and it has
- * none otherwise (docs/transports.md).
+ * DATA PLUS CONTROL: registrars reach it with session framing), and the
+ * remote end otherwise, as on SCTP: peers (RSPLIB's above all) require an
+ * ASAP Transport in every Handle Update (docs/transports.md).
  */
 function asapTransportOf(
   connection: Connection,
@@ -53,11 +54,12 @@ function asapTransportOf(
 ): TransportParameter | undefined {
   const remote = connection.remote;
   if (remote === undefined) return undefined;
-  if (remote.transport === "TCP") {
-    const user = element.userTransport;
-    return user.type === "TCP" && user.transportUse === TransportUse.DataPlusControl
-      ? user
-      : undefined;
+  const user = element.userTransport;
+  if (
+    remote.transport === "TCP" && user.type === "TCP" &&
+    user.transportUse === TransportUse.DataPlusControl
+  ) {
+    return user;
   }
   return {
     type: remote.transport ?? "SCTP",

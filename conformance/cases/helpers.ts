@@ -1,0 +1,132 @@
+/**
+ * Steps the cases share: register, resolve, describe what arrived.
+ *
+ * @module
+ */
+
+import { ERROR_CAUSE_NAMES } from "../../lib/protocol/constants.ts";
+import { bytesToJson } from "../../lib/protocol/json.ts";
+import type {
+  ErrorCause,
+  HandleResolutionResponse,
+  Identifier,
+  PoolElementParameter,
+  RegistrationResponse,
+} from "../../lib/protocol/types.ts";
+import type { CaseContext } from "../context.ts";
+import type { Peer } from "../peer.ts";
+
+/** Byte strings equal. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Causes as `0x0005 (Inconsistent Pooling Policy)`. */
+export function causes(list: readonly ErrorCause[] | undefined): string {
+  if (list === undefined || list.length === 0) return "no Operation Error";
+  return list.map((c) =>
+    `0x${c.code.toString(16).padStart(4, "0")} (${ERROR_CAUSE_NAMES.get(c.code) ?? "unknown"})`
+  ).join(", ");
+}
+
+/** An identifier as hex. */
+export function hexId(id: Identifier): string {
+  return "0x" + id.toString(16);
+}
+
+/** Sends a Registration and returns the Registration Response for it. */
+export async function registerAt(
+  ctx: CaseContext,
+  peer: Peer,
+  poolHandle: Uint8Array,
+  id: Identifier,
+  options: Parameters<CaseContext["registration"]>[2] = {},
+): Promise<RegistrationResponse> {
+  peer.send(ctx.registration(poolHandle, id, options));
+  return await ctx.expecting(() =>
+    peer.expectType(
+      "RegistrationResponse",
+      ctx.answerTime,
+      `a Registration Response for PE ${hexId(id)}`,
+      (m) => m.poolElementId === id,
+    )
+  );
+}
+
+/** Registers and requires acceptance. */
+export async function registerOk(
+  ctx: CaseContext,
+  peer: Peer,
+  poolHandle: Uint8Array,
+  id: Identifier,
+  options: Parameters<CaseContext["registration"]>[2] = {},
+): Promise<RegistrationResponse> {
+  const r = await registerAt(ctx, peer, poolHandle, id, options);
+  ctx.must(
+    !r.reject,
+    `registration of PE ${hexId(id)} accepted (R=0)`,
+    `R=1, ${causes(r.operationError)}`,
+  );
+  return r;
+}
+
+/** Sends a Handle Resolution and returns its response. */
+export async function resolveAt(
+  ctx: CaseContext,
+  peer: Peer,
+  poolHandle: Uint8Array,
+  items?: number,
+): Promise<HandleResolutionResponse> {
+  peer.send({
+    type: "HandleResolution",
+    poolHandle,
+    ...(items === undefined ? {} : { items }),
+  });
+  return await ctx.expecting(() =>
+    peer.expectType(
+      "HandleResolutionResponse",
+      ctx.answerTime,
+      `a Handle Resolution Response for "${bytesToJson(poolHandle)}"`,
+      (m) => sameBytes(m.poolHandle, poolHandle),
+    )
+  );
+}
+
+/** The identifiers a resolution lists. */
+export function idsOf(r: HandleResolutionResponse): Identifier[] {
+  return r.poolElements.map((e) => e.identifier);
+}
+
+/** Waits until a condition on resolutions holds (polling), or fails. */
+export async function eventually(
+  ctx: CaseContext,
+  peer: Peer,
+  poolHandle: Uint8Array,
+  holds: (r: HandleResolutionResponse) => boolean,
+  what: string,
+  withinMs: number,
+): Promise<HandleResolutionResponse> {
+  const deadline = performance.now() + withinMs;
+  let last: HandleResolutionResponse | undefined;
+  for (;;) {
+    last = await resolveAt(ctx, peer, poolHandle, 0xffffffff);
+    if (holds(last)) return last;
+    if (performance.now() > deadline) {
+      ctx.fail(
+        what,
+        `after ${withinMs} ms the pool lists ${
+          last.poolElements.map((e) => hexId(e.identifier)).join(", ") || "nothing"
+        } (${causes(last.operationError)})`,
+      );
+    }
+    await ctx.sleep(Math.min(250, withinMs / 10));
+  }
+}
+
+/** Finds an element in a list by identifier. */
+export function element(
+  list: readonly PoolElementParameter[],
+  id: Identifier,
+): PoolElementParameter | undefined {
+  return list.find((e) => e.identifier === id);
+}

@@ -1,0 +1,15 @@
+/**
+ * Every conformance case, in the order the runner takes them.
+ *
+ * @module
+ */
+
+import type { ConformanceCase } from "../types.ts";
+import { REGISTRAR_ASAP_CASES } from "./registrar_asap.ts";
+import { REGISTRAR_ENRP_CASES } from "./registrar_enrp.ts";
+
+/** All cases. */
+export const ALL_CASES: readonly ConformanceCase[] = [
+  ...REGISTRAR_ASAP_CASES,
+  ...REGISTRAR_ENRP_CASES,
+];

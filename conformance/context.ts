@@ -1,0 +1,391 @@
+/**
+ * What a case works with: connections to the target and listeners of its
+ * own (as a registrar for elements, as an element for registrars), message
+ * builders, the target's timers, and the evidence it leaves.
+ *
+ * @module
+ */
+
+import { TransportUse } from "../lib/protocol/constants.ts";
+import type {
+  Identifier,
+  PoolElementParameter,
+  PoolMemberSelectionPolicy,
+  Registration,
+  ServerInformation,
+  TransportParameter,
+  WireProfile,
+} from "../lib/protocol/types.ts";
+import { profilePpids } from "../lib/runtime/driver.ts";
+import { type Endpoint, formatEndpoint } from "../lib/runtime/endpoint.ts";
+import { StreamTransport } from "../lib/transport/tcp.ts";
+import type { Framing, MessageListener } from "../lib/transport/types.ts";
+import { ExpectationFailure, Peer, type PeerRecorder, type WireRecord } from "./peer.ts";
+import type { Evidence, Feature, TargetTimers } from "./types.ts";
+
+/** Thrown by a case to end with a verdict other than OK. */
+export class CaseOutcome extends Error {
+  /**
+   * @param verdict `FAILED` or `UNSUPPORTED`
+   * @param reason why
+   */
+  constructor(readonly verdict: "FAILED" | "UNSUPPORTED", readonly reason: string) {
+    super(reason);
+    this.name = "CaseOutcome";
+  }
+}
+
+/** Starts and stops a pool element under test with the registrars it should use. */
+export interface ElementDriver {
+  /** Starts one; `registrars` are the suite's ASAP listeners. */
+  start(options: { registrars: Endpoint[]; pool: string }): Promise<RunningTarget>;
+}
+
+/** Starts a pool user under test that uses a pool through a registrar. */
+export interface UserDriver {
+  /** Starts one; it resolves `pool` at `registrar` and talks to its elements. */
+  start(options: { registrar: Endpoint; pool: string }): Promise<
+    RunningTarget & {
+      /** Makes the user send one line of application data in its session. */
+      send(line: string): void;
+    }
+  >;
+}
+
+/** A target the runner started. */
+export interface RunningTarget {
+  /** Stops it the orderly way (an element deregisters). */
+  stop(): Promise<void>;
+  /** Kills it. */
+  kill(): Promise<void>;
+}
+
+/** How the runner was configured. */
+export interface RunConfig {
+  /** The target registrar's ASAP endpoint. */
+  readonly asap?: Endpoint;
+  /** The target registrar's ENRP endpoint. */
+  readonly enrp?: Endpoint;
+  /** Wire profile of every message. */
+  readonly profile: WireProfile;
+  /** The target's timers. */
+  readonly timers: TargetTimers;
+  /** Features the target claims. */
+  readonly features: ReadonlySet<Feature>;
+  /** SHOULD violations fail. */
+  readonly strict: boolean;
+  /** Address the suite's own listeners bind and advertise. */
+  readonly listenHost: string;
+  /** Drives pool elements under test. */
+  readonly element?: ElementDriver;
+  /** Drives pool users under test. */
+  readonly user?: UserDriver;
+}
+
+let counter = 0;
+
+/** The context of one case run. */
+export class CaseContext implements PeerRecorder {
+  /** The evidence so far. */
+  readonly evidence: Evidence = { messages: [], notes: [] };
+  /** Raw messages, for captures. */
+  readonly wire: WireRecord[] = [];
+  /** SHOULD-level problems seen (they make the verdict NON-STRICT). */
+  readonly shortfalls: string[] = [];
+  private readonly started = performance.now();
+  private readonly peers: Peer[] = [];
+  private readonly listeners: MessageListener[] = [];
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
+  private readonly tcp = new StreamTransport({ idleTimeout: 0, connectTimeout: 3000 });
+  private readonly tag = `${(++counter).toString(36)}${
+    Math.floor(Math.random() * 1e6).toString(36)
+  }`;
+  private names = 0;
+  /** The PPIDs of the profile. */
+  readonly ppid: { asap: number; enrp: number };
+
+  /**
+   * @param config the run's configuration
+   * @param caseId the case (names its pools)
+   */
+  constructor(readonly config: RunConfig, readonly caseId: string) {
+    this.ppid = profilePpids(config.profile);
+  }
+
+  /** The target's timers. */
+  get timers(): TargetTimers {
+    return this.config.timers;
+  }
+
+  /** How long to wait for an answer to a request. */
+  get answerTime(): number {
+    return this.config.timers.slack + 1000;
+  }
+
+  /** Milliseconds since the case started. */
+  elapsed(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  /** Records a message (the {@link PeerRecorder} side). */
+  record(
+    connection: string,
+    direction: "sent" | "received",
+    message: unknown,
+    wire: Omit<WireRecord, "t" | "direction">,
+  ): void {
+    const t = this.elapsed();
+    this.evidence.messages.push({ t, connection, direction, message });
+    this.wire.push({ t, direction, ...wire });
+  }
+
+  /** Adds an observation to the evidence. */
+  note(text: string): void {
+    this.evidence.notes.push(`${this.elapsed()} ms: ${text}`);
+  }
+
+  /** Ends the case as FAILED. */
+  fail(expected: string, got: string): never {
+    this.evidence.expected = expected;
+    this.evidence.got = got;
+    throw new CaseOutcome("FAILED", `expected ${expected}; got ${got}`);
+  }
+
+  /** Ends the case as UNSUPPORTED. */
+  unsupported(reason: string): never {
+    throw new CaseOutcome("UNSUPPORTED", reason);
+  }
+
+  /** Records a SHOULD-level shortfall when `ok` is false (the verdict becomes NON-STRICT). */
+  should(ok: boolean, requirement: string, got: string): void {
+    if (ok) return;
+    this.shortfalls.push(`${requirement} (got ${got})`);
+    this.note(`SHOULD not met: ${requirement}; got ${got}`);
+  }
+
+  /** Fails unless `ok`. */
+  must(ok: boolean, requirement: string, got: string): void {
+    if (!ok) this.fail(requirement, got);
+  }
+
+  /** Waits. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+
+  /** Registers work to do when the case ends (stop a started target, …). */
+  onCleanup(f: () => Promise<void> | void): void {
+    this.cleanups.push(f);
+  }
+
+  // ---------------------------------------------------------------------
+  // Connections
+
+  private async connect(endpoint: Endpoint, protocol: "asap" | "enrp"): Promise<Peer> {
+    const peer = new Peer(
+      `${protocol}#${++this.names}`,
+      protocol,
+      protocol === "asap" ? this.ppid.asap : this.ppid.enrp,
+      this.config.profile,
+      this,
+    );
+    try {
+      const connection = await this.tcp.connect(
+        {
+          addresses: [endpoint.address],
+          port: endpoint.port,
+          framing: "message",
+          ppid: protocol === "asap" ? this.ppid.asap : this.ppid.enrp,
+        },
+        peer.handlers(),
+      );
+      peer.attach(connection);
+    } catch (e) {
+      this.fail(`a connection to ${formatEndpoint(endpoint)}`, (e as Error).message);
+    }
+    this.peers.push(peer);
+    this.note(`${peer.name} connected to ${formatEndpoint(endpoint)}`);
+    return peer;
+  }
+
+  /** A new ASAP connection to the target registrar. */
+  asap(): Promise<Peer> {
+    if (this.config.asap === undefined) {
+      this.unsupported("no ASAP endpoint of the target (--target)");
+    }
+    return this.connect(this.config.asap, "asap");
+  }
+
+  /** A new ENRP connection to the target registrar. */
+  enrp(): Promise<Peer> {
+    if (this.config.enrp === undefined) this.unsupported("no ENRP endpoint of the target (--enrp)");
+    return this.connect(this.config.enrp, "enrp");
+  }
+
+  /**
+   * A listener of the suite's own: `asap` (as a registrar for elements),
+   * `enrp` (as a peer registrar), or `session` (as a pool element with a
+   * DATA PLUS CONTROL TCP user transport, reachable for Home keep-alives).
+   */
+  async listen(kind: "asap" | "enrp" | "session"): Promise<SuiteListener> {
+    const framing: Framing = kind === "session" ? "session" : "message";
+    const protocol = kind === "enrp" ? "enrp" : "asap";
+    const accepted: Peer[] = [];
+    const waiters: (() => void)[] = [];
+    const listener = await this.tcp.listen(
+      { host: this.config.listenHost, port: 0, framing, ppid: this.ppid[protocol] },
+      (connection) => {
+        const peer = new Peer(
+          `${kind}-listener#${++this.names}`,
+          protocol,
+          this.ppid[protocol],
+          this.config.profile,
+          this,
+        );
+        peer.attach(connection);
+        accepted.push(peer);
+        this.peers.push(peer);
+        this.note(`${peer.name} accepted from ${formatEndpoint(connection.remote)}`);
+        waiters.splice(0).forEach((w) => w());
+        return peer.handlers();
+      },
+    );
+    this.listeners.push(listener);
+    const endpoint = { address: this.config.listenHost, port: listener.address.port };
+    let handedOut = 0;
+    return {
+      endpoint,
+      accepted,
+      next: async (ms: number, what: string) => {
+        const deadline = performance.now() + ms;
+        const seen = handedOut;
+        while (accepted.length === seen) {
+          const left = deadline - performance.now();
+          if (left <= 0) {
+            this.fail(what, `no connection to ${formatEndpoint(endpoint)} within ${ms} ms`);
+          }
+          await new Promise<void>((r) => {
+            const timer = setTimeout(r, left);
+            waiters.push(() => {
+              clearTimeout(timer);
+              r();
+            });
+          });
+        }
+        handedOut = seen + 1;
+        return accepted[seen];
+      },
+      close: () => listener.close(),
+    };
+  }
+
+  /** Runs `f`, turning an unmet expectation into a FAILED verdict with its evidence. */
+  async expecting<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof ExpectationFailure) this.fail(e.expected, e.got);
+      throw e;
+    }
+  }
+
+  /** Closes every connection and listener of the case and runs the cleanups. */
+  async close(): Promise<void> {
+    for (const f of this.cleanups.reverse()) {
+      try {
+        await f();
+      } catch (e) {
+        this.note(`cleanup failed: ${(e as Error).message}`);
+      }
+    }
+    for (const p of this.peers) p.close(true);
+    await Promise.all(this.listeners.map((l) => l.close()));
+  }
+
+  // ---------------------------------------------------------------------
+  // Builders
+
+  /** A pool handle of its own for this case. */
+  poolHandle(suffix = ""): Uint8Array {
+    return new TextEncoder().encode(`conf-${this.tag}${suffix}`.slice(0, 32));
+  }
+
+  /** A random non-zero identifier of the profile's size. */
+  identifier(): Identifier {
+    const word = () => 1 + Math.floor(Math.random() * 0xfffffffe);
+    return this.config.profile === "nextgen" ? (BigInt(word()) << 32n) | BigInt(word()) : word();
+  }
+
+  /** The zero identifier of the profile. */
+  get zero(): Identifier {
+    return this.config.profile === "nextgen" ? 0n : 0;
+  }
+
+  /** A TCP user transport (DATA ONLY unless told). */
+  userTransport(
+    port = 20000 + Math.floor(Math.random() * 20000),
+    control = false,
+  ): TransportParameter {
+    return {
+      type: "TCP",
+      port,
+      transportUse: control ? TransportUse.DataPlusControl : TransportUse.DataOnly,
+      addresses: [this.config.listenHost],
+    };
+  }
+
+  /** A Pool Element parameter as a pool element registers it. */
+  poolElement(
+    identifier: Identifier,
+    options: {
+      policy?: PoolMemberSelectionPolicy;
+      transport?: TransportParameter;
+      life?: number;
+      home?: Identifier;
+      asapTransport?: TransportParameter;
+    } = {},
+  ): PoolElementParameter {
+    return {
+      identifier,
+      homeRegistrarId: options.home ?? this.zero,
+      registrationLife: options.life ?? 60_000,
+      userTransport: options.transport ?? this.userTransport(),
+      policy: options.policy ?? { type: "RoundRobin" },
+      ...(options.asapTransport === undefined ? {} : { asapTransport: options.asapTransport }),
+    };
+  }
+
+  /** An ASAP_REGISTRATION. */
+  registration(
+    poolHandle: Uint8Array,
+    identifier: Identifier,
+    options: Parameters<CaseContext["poolElement"]>[1] = {},
+  ): Registration {
+    return { type: "Registration", poolHandle, poolElement: this.poolElement(identifier, options) };
+  }
+
+  /** Server Information naming an ENRP endpoint of the suite. */
+  serverInformation(registrarId: Identifier, endpoint: Endpoint): ServerInformation {
+    return {
+      registrarId,
+      transport: {
+        type: "TCP",
+        port: endpoint.port,
+        transportUse: 0,
+        addresses: [endpoint.address],
+      },
+    };
+  }
+}
+
+/** A listener of the suite's own. */
+export interface SuiteListener {
+  /** Where it listens. */
+  readonly endpoint: Endpoint;
+  /** Connections accepted so far. */
+  readonly accepted: Peer[];
+  /** The next connection not handed out yet (waiting for it if needed). */
+  next(ms: number, what: string): Promise<Peer>;
+  /** Stops listening (and aborts its connections). */
+  close(): Promise<void>;
+}

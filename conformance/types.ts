@@ -1,0 +1,189 @@
+/**
+ * The vocabulary of the conformance suite: cases, levels, roles, features,
+ * verdicts and results.
+ *
+ * @module
+ */
+
+import type { CaseContext } from "./context.ts";
+
+/** Requirement level (RFC 2119). */
+export type Level = "MUST" | "SHOULD" | "MAY";
+
+/** What a case tests. */
+export type Role =
+  | "registrar-asap"
+  | "registrar-enrp"
+  | "element"
+  | "user"
+  | "robustness";
+
+/**
+ * Optional features a target may implement. Cases needing a feature the
+ * target's profile lacks are reported UNSUPPORTED, not run.
+ *
+ * - `hropt`: the Handle Resolution Option (draft-dreibholz-rserpool-asap-hropt)
+ * - `takeover-suggestion`: ENRP Takeover Suggestion (draft-dreibholz-rserpool-enrp-takeover)
+ * - `nextgen-ids`: the next-generation profile (64-bit identifiers, docs/nextgen.md)
+ * - `home-keepalive`: a pool element can be reached at its ASAP endpoint by a
+ *   registrar it did not register with (over TCP: its DATA PLUS CONTROL user
+ *   transport, docs/transports.md)
+ * - `control-channel`: pool user ↔ element ASAP control messages (cookies)
+ * - `controlled`: the runner can start and stop the target (built-in or `--spawn`)
+ */
+export type Feature =
+  | "hropt"
+  | "takeover-suggestion"
+  | "nextgen-ids"
+  | "home-keepalive"
+  | "control-channel"
+  | "controlled";
+
+/** Every feature, for `--features all`. */
+export const ALL_FEATURES: readonly Feature[] = [
+  "hropt",
+  "takeover-suggestion",
+  "nextgen-ids",
+  "home-keepalive",
+  "control-channel",
+  "controlled",
+];
+
+/**
+ * A case's verdict (as Autobahn|Testsuite reports them):
+ * - `OK`: the requirement holds;
+ * - `NON-STRICT`: a SHOULD (or a SHOULD-part of a MUST case) does not hold;
+ *   FAILED with `--strict`;
+ * - `UNSUPPORTED`: the target does not claim a feature the case needs, or
+ *   the runner cannot drive that role here;
+ * - `FAILED`: a MUST does not hold, or the case timed out.
+ */
+export type Verdict = "OK" | "NON-STRICT" | "UNSUPPORTED" | "FAILED";
+
+/** The suite's knowledge of the target's timers and thresholds (ms). */
+export interface TargetTimers {
+  /** Registrar: between Endpoint Keep-Alives to an element. */
+  readonly keepAliveInterval: number;
+  /** Registrar: wait for the Keep-Alive Ack before removing an element. */
+  readonly keepAliveTimeout: number;
+  /** Registrar: between Presences to each peer. */
+  readonly peerHeartbeatCycle: number;
+  /** Registrar: silence before a peer is probed. */
+  readonly maxTimeLastHeard: number;
+  /** Registrar: wait for the probe's answer. */
+  readonly maxTimeNoResponse: number;
+  /** Registrar: Endpoint Unreachable reports that remove an element (MAX-BAD-PE-REPORT). */
+  readonly maxBadPeReports: number;
+  /** Registrar: elements per Handle Table Response page at most (to size the paging case). */
+  readonly handleTablePage: number;
+  /** Slack added to every wait for the target (network, scheduling). */
+  readonly slack: number;
+}
+
+/** RFC 5352/5353 defaults. */
+export const RFC_TARGET_TIMERS: TargetTimers = Object.freeze({
+  keepAliveInterval: 5000,
+  keepAliveTimeout: 5000,
+  peerHeartbeatCycle: 30_000,
+  maxTimeLastHeard: 61_000,
+  maxTimeNoResponse: 5000,
+  maxBadPeReports: 3,
+  handleTablePage: 128,
+  slack: 2000,
+});
+
+/** RSPLIB 3.4.4's `rspregistrar` defaults. */
+export const RSPLIB_TARGET_TIMERS: TargetTimers = Object.freeze({
+  keepAliveInterval: 5000,
+  keepAliveTimeout: 5000,
+  peerHeartbeatCycle: 2444,
+  maxTimeLastHeard: 5000,
+  maxTimeNoResponse: 5000,
+  maxBadPeReports: 3,
+  handleTablePage: 128,
+  slack: 2000,
+});
+
+/** A conformance case. */
+export interface ConformanceCase {
+  /** Stable identifier, e.g. `asap/registrar/registration/policy-mismatch`. */
+  readonly id: string;
+  /** The RFC (or draft) section, e.g. `RFC 5352 §3.1`. */
+  readonly ref: string;
+  /** The requirement, in our own words. */
+  readonly requirement: string;
+  /** Its level. */
+  readonly level: Level;
+  /** What it tests. */
+  readonly role: Role;
+  /** Optional features it needs. */
+  readonly features?: readonly Feature[];
+  /** Its time limit, from the target's timers. */
+  readonly timeout: (timers: TargetTimers) => number;
+  /** Runs it; returns normally when the requirement holds. */
+  readonly run: (ctx: CaseContext) => Promise<void>;
+}
+
+/** One message as the evidence shows it. */
+export interface EvidenceMessage {
+  /** Milliseconds since the case started. */
+  readonly t: number;
+  /** The connection (e.g. `asap#1`, `enrp#2`, `element-listener#1`). */
+  readonly connection: string;
+  /** Which way. */
+  readonly direction: "sent" | "received";
+  /** The message as JSON, or the bytes in hex when they did not decode. */
+  readonly message: unknown;
+}
+
+/** What a verdict rests on. */
+export interface Evidence {
+  /** Messages exchanged. */
+  readonly messages: EvidenceMessage[];
+  /** Observations along the way. */
+  readonly notes: string[];
+  /** On failure: what was expected. */
+  expected?: string;
+  /** On failure: what happened instead. */
+  got?: string;
+}
+
+/** The result of one case. */
+export interface CaseResult {
+  /** The case's id. */
+  readonly id: string;
+  /** Its reference. */
+  readonly ref: string;
+  /** Its level. */
+  readonly level: Level;
+  /** Its role. */
+  readonly role: Role;
+  /** The verdict. */
+  readonly verdict: Verdict;
+  /** How long it ran. */
+  readonly durationMs: number;
+  /** Why (for UNSUPPORTED, NON-STRICT and FAILED). */
+  readonly reason?: string;
+  /** The evidence. */
+  readonly evidence: Evidence;
+}
+
+/** A whole run. */
+export interface ConformanceReport {
+  /** What was tested. */
+  readonly target: {
+    readonly asap?: string;
+    readonly enrp?: string;
+    readonly builtin: boolean;
+    readonly features: readonly Feature[];
+    readonly profile: "rfc" | "nextgen";
+    readonly strict: boolean;
+  };
+  /** Verdict counts. */
+  readonly summary: Record<Verdict, number> & {
+    readonly total: number;
+    readonly durationMs: number;
+  };
+  /** Every case. */
+  readonly cases: CaseResult[];
+}
