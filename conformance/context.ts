@@ -25,13 +25,22 @@ import type { Evidence, Feature, TargetTimers } from "./types.ts";
 
 /** Thrown by a case to end with a verdict other than OK. */
 export class CaseOutcome extends Error {
+  /** `FAILED` or `UNSUPPORTED`. */
+  readonly verdict: "FAILED" | "UNSUPPORTED";
+  /** Why. */
+  readonly reason: string;
+
   /**
+   * Creates the outcome.
+   *
    * @param verdict `FAILED` or `UNSUPPORTED`
    * @param reason why
    */
-  constructor(readonly verdict: "FAILED" | "UNSUPPORTED", readonly reason: string) {
+  constructor(verdict: "FAILED" | "UNSUPPORTED", reason: string) {
     super(reason);
     this.name = "CaseOutcome";
+    this.verdict = verdict;
+    this.reason = reason;
   }
 }
 
@@ -104,11 +113,20 @@ export class CaseContext implements PeerRecorder {
   /** The PPIDs of the profile. */
   readonly ppid: { asap: number; enrp: number };
 
+  /** The run's configuration. */
+  readonly config: RunConfig;
+  /** The case being run. */
+  readonly caseId: string;
+
   /**
+   * Creates the context of one case run.
+   *
    * @param config the run's configuration
    * @param caseId the case (names its pools)
    */
-  constructor(readonly config: RunConfig, readonly caseId: string) {
+  constructor(config: RunConfig, caseId: string) {
+    this.config = config;
+    this.caseId = caseId;
     this.ppid = profilePpids(config.profile);
   }
 
@@ -181,9 +199,14 @@ export class CaseContext implements PeerRecorder {
   // ---------------------------------------------------------------------
   // Connections
 
-  private async connect(endpoint: Endpoint, protocol: "asap" | "enrp"): Promise<Peer> {
+  /** Opens a connection to the target with a fresh peer. */
+  private async connect(
+    endpoint: Endpoint,
+    protocol: "asap" | "enrp",
+    framing: Framing = "message",
+  ): Promise<Peer> {
     const peer = new Peer(
-      `${protocol}#${++this.names}`,
+      `${framing === "session" ? "session" : protocol}#${++this.names}`,
       protocol,
       protocol === "asap" ? this.ppid.asap : this.ppid.enrp,
       this.config.profile,
@@ -194,7 +217,7 @@ export class CaseContext implements PeerRecorder {
         {
           addresses: [endpoint.address],
           port: endpoint.port,
-          framing: "message",
+          framing,
           ppid: protocol === "asap" ? this.ppid.asap : this.ppid.enrp,
         },
         peer.handlers(),
@@ -220,6 +243,14 @@ export class CaseContext implements PeerRecorder {
   enrp(): Promise<Peer> {
     if (this.config.enrp === undefined) this.unsupported("no ENRP endpoint of the target (--enrp)");
     return this.connect(this.config.enrp, "enrp");
+  }
+
+  /**
+   * A connection to a pool element's session port (a TCP user transport
+   * with DATA PLUS CONTROL): ASAP travels there in session frames.
+   */
+  session(endpoint: Endpoint): Promise<Peer> {
+    return this.connect(endpoint, "asap", "session");
   }
 
   /**
@@ -323,7 +354,7 @@ export class CaseContext implements PeerRecorder {
 
   /** A TCP user transport (DATA ONLY unless told). */
   userTransport(
-    port = 20000 + Math.floor(Math.random() * 20000),
+    port: number = 20000 + Math.floor(Math.random() * 20000),
     control = false,
   ): TransportParameter {
     return {

@@ -19,7 +19,10 @@ import {
 import type { WireRecord } from "./peer.ts";
 
 /** Writes the records of one case as a pcapng file. */
-export function casePcap(records: readonly WireRecord[], startedAt = Date.now()): Uint8Array {
+export function casePcap(
+  records: readonly WireRecord[],
+  startedAt: number = Date.now(),
+): Uint8Array {
   const writer = new PcapngWriter({ application: "rserpool conformance" });
   const tsn = new Map<string, number>();
   const tag = new Map<string, number>();

@@ -67,6 +67,8 @@ export class ExpectationFailure extends Error {
   readonly got: string;
 
   /**
+   * Creates the failure.
+   *
    * @param expected what the case waited for
    * @param got what arrived meanwhile
    */
@@ -102,7 +104,17 @@ export class Peer {
   private readonly keepAliveAnswers = new Map<string, Identifier[]>();
   private readonly responders: ((m: Arrival) => boolean)[] = [];
 
+  /** How the evidence names it (`asap#1`). */
+  readonly name: string;
+  /** What it carries. */
+  readonly protocol: "asap" | "enrp";
+  private readonly ppid: number;
+  private readonly profile: WireProfile;
+  private readonly recorder: PeerRecorder;
+
   /**
+   * Creates the suite's end of a connection (attach the connection later).
+   *
    * @param name how the evidence names it (`asap#1`)
    * @param protocol what it carries
    * @param ppid the PPID of its ASAP or ENRP messages
@@ -110,12 +122,18 @@ export class Peer {
    * @param recorder where messages are recorded
    */
   constructor(
-    readonly name: string,
-    readonly protocol: "asap" | "enrp",
-    private readonly ppid: number,
-    private readonly profile: WireProfile,
-    private readonly recorder: PeerRecorder,
-  ) {}
+    name: string,
+    protocol: "asap" | "enrp",
+    ppid: number,
+    profile: WireProfile,
+    recorder: PeerRecorder,
+  ) {
+    this.name = name;
+    this.protocol = protocol;
+    this.ppid = ppid;
+    this.profile = profile;
+    this.recorder = recorder;
+  }
 
   /** Handlers to give the transport (before the connection exists). */
   handlers(): ConnectionHandlers {
@@ -141,12 +159,14 @@ export class Peer {
     return this.isClosed;
   }
 
+  /** Wakes whoever waits for an arrival. */
   private wake(): void {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
   }
 
+  /** Decodes, records and queues (or answers) an arrival. */
   private arrived(bytes: Uint8Array): void {
     let m: Arrival;
     try {
@@ -188,6 +208,7 @@ export class Peer {
     this.responders.push(respond);
   }
 
+  /** Records a message with its bytes. */
   private recordWire(direction: "sent" | "received", m: Arrival, bytes: Uint8Array): void {
     const c = this.connection;
     this.recorder.record(
@@ -242,7 +263,9 @@ export class Peer {
     what: string,
     timeoutMs: number,
   ): Promise<T>;
+  /** Waits for the first message `match` accepts (any arrival type). */
   async expect(match: (m: Arrival) => boolean, what: string, timeoutMs: number): Promise<Arrival>;
+  /** Implementation of the overloads. */
   async expect(match: (m: Arrival) => boolean, what: string, timeoutMs: number): Promise<Arrival> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {

@@ -41,10 +41,15 @@ export interface TraceReport {
 interface Item {
   readonly c: CapturedMessage;
   readonly m: RSerPoolMessage;
-  readonly from: string;
-  readonly to: string;
+  /** Source port: with SCTP multi-homing the addresses of one association vary, the ports do not. */
+  readonly from: number;
+  /** Destination port. */
+  readonly to: number;
   readonly t: number;
 }
+
+const flow = (it: Item) =>
+  `port ${it.from} to port ${it.to} (${it.c.source.address} to ${it.c.destination.address})`;
 
 const key = (handle: Uint8Array, id: Identifier) => `${Array.from(handle).join(".")}/${id}`;
 const hex = (handle: Uint8Array) => Array.from(handle).join(".");
@@ -93,13 +98,7 @@ export function checkCapture(file: Uint8Array): TraceReport {
       }
     }
     if (c.transport === "udp") continue; // announces and multicast presences: no request/response
-    items.push({
-      c,
-      m,
-      from: `${c.source.address}:${c.source.port}`,
-      to: `${c.destination.address}:${c.destination.port}`,
-      t: c.timestamp,
-    });
+    items.push({ c, m, from: c.source.port, to: c.destination.port, t: c.timestamp });
   }
   const end = items.length === 0 ? 0 : items[items.length - 1].t;
   const rules: TraceRule[] = [
@@ -138,15 +137,17 @@ export function checkCapture(file: Uint8Array): TraceReport {
         checked++;
         return;
       }
-      if (end - req.t < ANSWER_WINDOW) {
+      // The capture ends too soon, or the receiver never speaks on that association again
+      // (it was stopped or killed): nothing can be judged.
+      const speaksAgain = items.slice(i + 1).some((r) => r.from === req.to && r.to === req.from);
+      if (end - req.t < ANSWER_WINDOW || !speaksAgain) {
         inconclusive++;
         return;
       }
       checked++;
       violations.push({
         frame: req.c.frame,
-        detail:
-          `${req.m.type} from ${req.from} to ${req.to} not answered within ${ANSWER_WINDOW} ms`,
+        detail: `${req.m.type} from ${flow(req)} not answered within ${ANSWER_WINDOW} ms`,
       });
     });
     rules.push(rule(id, requirement, checked, violations, inconclusive));

@@ -15,7 +15,7 @@ import { DecodeError } from "../lib/errors.ts";
 import { parseHex } from "../lib/wire/hex.ts";
 import { installAllocationGuard } from "./allocation.ts";
 import { fuzz, runOnce } from "./engine.ts";
-import { mutateBytes } from "./mutate.ts";
+import { mutateBytes } from "../lib/testing/mutate.ts";
 import { type FuzzTarget, TARGETS } from "./targets.ts";
 
 // Test modules run in isolates of their own: the guard stays in this one.

@@ -12,7 +12,7 @@
 
 import fc from "fast-check";
 import { beginAllocations, endAllocations } from "./allocation.ts";
-import { Rng } from "./mutate.ts";
+import { Rng } from "../lib/testing/mutate.ts";
 import type { FuzzTarget } from "./targets.ts";
 
 /** A failing input. */

@@ -53,7 +53,7 @@ import { encodeInScratch, type Writer } from "../lib/protocol/writer.ts";
 import * as arb from "../lib/testing/arbitraries.ts";
 import { MessageDeframer, SessionDeframer } from "../lib/transport/framing.ts";
 import { parseHex, toHex } from "../lib/wire/hex.ts";
-import { mutateBytes, mutateMessage, mutateParameter, Rng } from "./mutate.ts";
+import { mutateBytes, mutateMessage, mutateParameter, Rng } from "../lib/testing/mutate.ts";
 
 /** A property of a target does not hold for an input. */
 export class PropertyFailure extends Error {

@@ -18,7 +18,15 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  rm,
+  writeFile,
+} from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -64,14 +72,20 @@ async function walk(dir: string): Promise<string[]> {
 export function rewriteDeclarationSpecifiers(text: string): string {
   return text.replace(
     /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+?)\.ts(["'])/g,
-    (_m, head: string, path: string, tail: string) => `${head}${path}.js${tail}`,
+    (_m, head: string, path: string, tail: string) =>
+      `${head}${path}.js${tail}`,
   );
 }
 
 async function main(): Promise<void> {
-  const deno = JSON.parse(await readFile(join(ROOT, "deno.json"), "utf8")) as DenoJson;
+  const deno = JSON.parse(
+    await readFile(join(ROOT, "deno.json"), "utf8"),
+  ) as DenoJson;
 
-  if (!args.has("--skip-install") && !existsSync(join(NPM, "node_modules", ".bin", "tsc"))) {
+  if (
+    !args.has("--skip-install") &&
+    !existsSync(join(NPM, "node_modules", ".bin", "tsc"))
+  ) {
     say("installing the build tools (npm ci)");
     run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
   }
@@ -79,7 +93,9 @@ async function main(): Promise<void> {
   // 1. Compile.
   await rm(DIST, { recursive: true, force: true });
   await mkdir(WORK, { recursive: true });
-  const entries = Object.values(deno.exports).map((p) => relative(WORK, join(ROOT, p)));
+  const entries = Object.values(deno.exports).map((p) =>
+    relative(WORK, join(ROOT, p))
+  );
   const tsconfig = {
     compilerOptions: {
       target: "ES2022",
@@ -98,7 +114,10 @@ async function main(): Promise<void> {
     },
     files: entries,
   };
-  await writeFile(join(WORK, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
+  await writeFile(
+    join(WORK, "tsconfig.json"),
+    JSON.stringify(tsconfig, null, 2),
+  );
   say(`compiling ${entries.length} entry points with TypeScript`);
   run("node", [
     join(NPM, "node_modules", "typescript", "bin", "tsc"),
@@ -129,7 +148,10 @@ async function main(): Promise<void> {
   // 4. package.json, README, LICENSE.
   const exports: Record<string, { types: string; default: string }> = {};
   for (const [key, source] of Object.entries(deno.exports)) {
-    exports[key] = { types: jsPath(source, ".d.ts"), default: jsPath(source, ".js") };
+    exports[key] = {
+      types: jsPath(source, ".d.ts"),
+      default: jsPath(source, ".js"),
+    };
   }
   const pkg = {
     name: "rserpool",
@@ -146,7 +168,10 @@ async function main(): Promise<void> {
     // Importing any module is free of side effects, except running the CLI.
     sideEffects: [jsPath(binSource, ".js")],
     engines: { node: ">=20" },
-    repository: { type: "git", url: "git+https://github.com/rserpool/rserpool.git" },
+    repository: {
+      type: "git",
+      url: "git+https://github.com/rserpool/rserpool.git",
+    },
     homepage: "https://jsr.io/@rserpool/rserpool",
     keywords: [
       "rserpool",
@@ -164,21 +189,40 @@ async function main(): Promise<void> {
       "load balancing",
     ],
   };
-  await writeFile(join(DIST, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
+  await writeFile(
+    join(DIST, "package.json"),
+    JSON.stringify(pkg, null, 2) + "\n",
+  );
   await copyFile(join(ROOT, "README.md"), join(DIST, "README.md"));
   await copyFile(join(ROOT, "LICENSE"), join(DIST, "LICENSE"));
 
   // 5. Both export maps agree, and every target exists.
   const problems = checkExports(deno.exports, pkg.exports);
-  for (const target of Object.values(pkg.exports).flatMap((e) => [e.types, e.default])) {
-    if (!existsSync(join(DIST, target))) problems.push(`${target} was not built`);
+  for (
+    const target of Object.values(pkg.exports).flatMap((
+      e,
+    ) => [e.types, e.default])
+  ) {
+    if (!existsSync(join(DIST, target))) {
+      problems.push(`${target} was not built`);
+    }
   }
-  if (problems.length > 0) throw new Error(`export maps disagree:\n  ${problems.join("\n  ")}`);
-  say(`package.json exports agree with deno.json (${Object.keys(exports).length} subpaths)`);
+  if (problems.length > 0) {
+    throw new Error(`export maps disagree:\n  ${problems.join("\n  ")}`);
+  }
+  say(
+    `package.json exports agree with deno.json (${
+      Object.keys(exports).length
+    } subpaths)`,
+  );
 
   if (!args.has("--skip-publint")) {
     say("publint");
-    run("node", [join(NPM, "node_modules", "publint", "src", "cli.js"), "--strict", DIST]);
+    run("node", [
+      join(NPM, "node_modules", "publint", "src", "cli.js"),
+      "--strict",
+      DIST,
+    ]);
   }
   say(`done: ${relative(ROOT, DIST)} (rserpool@${deno.version})`);
 }
@@ -196,14 +240,18 @@ export function checkExports(
       continue;
     }
     if (entry.default !== jsPath(source, ".js")) {
-      problems.push(`${key}: package.json points at ${entry.default}, deno.json at ${source}`);
+      problems.push(
+        `${key}: package.json points at ${entry.default}, deno.json at ${source}`,
+      );
     }
     if (entry.types !== jsPath(source, ".d.ts")) {
       problems.push(`${key}: types ${entry.types} do not match ${source}`);
     }
   }
   for (const key of Object.keys(packageExports)) {
-    if (!(key in denoExports)) problems.push(`${key} is exported by package.json only`);
+    if (!(key in denoExports)) {
+      problems.push(`${key} is exported by package.json only`);
+    }
   }
   return problems;
 }

@@ -41,7 +41,10 @@ Deno.test("export maps: agreement and each kind of disagreement", () => {
     /\.\/cli is exported by package.json only/,
   );
   assert.match(
-    checkExports(deno, { ...good, "./cli": { ...good["./cli"], default: "./cli.js" } }).join(),
+    checkExports(deno, {
+      ...good,
+      "./cli": { ...good["./cli"], default: "./cli.js" },
+    }).join(),
     /points at \.\/cli\.js/,
   );
 });

@@ -11,7 +11,14 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -47,7 +54,12 @@ async function main(): Promise<number> {
   }
   const scratch = await mkdtemp(join(tmpdir(), "rserpool-npm-"));
   try {
-    const tarball = run("npm", ["pack", "--silent", "--pack-destination", scratch], DIST).trim()
+    const tarball = run("npm", [
+      "pack",
+      "--silent",
+      "--pack-destination",
+      scratch,
+    ], DIST).trim()
       .split("\n").pop()!;
     say(`packed ${tarball}; installing into ${scratch} (Node ${version})`);
     await writeFile(
@@ -68,7 +80,13 @@ async function main(): Promise<number> {
     }
     await mkdir(join(scratch, "certs"));
     for (
-      const name of ["ca.crt", "registrar.crt", "registrar.key", "pe-alpha.crt", "pe-alpha.key"]
+      const name of [
+        "ca.crt",
+        "registrar.crt",
+        "registrar.key",
+        "pe-alpha.crt",
+        "pe-alpha.key",
+      ]
     ) {
       await copyFile(
         join(ROOT, "lib", "transport", "testdata", name),
@@ -77,7 +95,9 @@ async function main(): Promise<number> {
     }
 
     say("node --test");
-    const tests = (await readdir(scratch)).filter((f) => f.endsWith(".test.mjs")).sort();
+    const tests = (await readdir(scratch)).filter((f) =>
+      f.endsWith(".test.mjs")
+    ).sort();
     try {
       execFileSync("node", ["--test", "--test-reporter=spec", ...tests], {
         cwd: scratch,
@@ -88,7 +108,9 @@ async function main(): Promise<number> {
       return 1;
     }
 
-    say("type-checking a TypeScript consumer against the installed declarations");
+    say(
+      "type-checking a TypeScript consumer against the installed declarations",
+    );
     await writeFile(
       join(scratch, "tsconfig.json"),
       JSON.stringify({
@@ -105,7 +127,11 @@ async function main(): Promise<number> {
       }),
     );
     try {
-      execFileSync("node", [join(NPM, "node_modules", "typescript", "bin", "tsc"), "-p", "."], {
+      execFileSync("node", [
+        join(NPM, "node_modules", "typescript", "bin", "tsc"),
+        "-p",
+        ".",
+      ], {
         cwd: scratch,
         stdio: "inherit",
       });

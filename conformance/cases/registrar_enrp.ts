@@ -152,7 +152,7 @@ class FakeRegistrar {
   }
 
   /** A pool element this fake owns, reachable for ASAP at `asap` (a session listener). */
-  ownElement(handle: Uint8Array, asap: SuiteListener | undefined): PoolElementParameter {
+  ownElement(_handle: Uint8Array, asap: SuiteListener | undefined): PoolElementParameter {
     const transport = asap === undefined ? this.ctx.userTransport() : {
       type: "TCP" as const,
       port: asap.endpoint.port,

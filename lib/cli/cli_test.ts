@@ -120,7 +120,7 @@ Deno.test("usage errors exit with status 2 and say what is wrong", async () => {
 Deno.test("help", async () => {
   const top = await run(["--help"]);
   assert.equal(top.status, 0);
-  for (const command of ["registrar", "element", "user", "status", "decode"]) {
+  for (const command of ["registrar", "element", "user", "status", "conformance", "decode"]) {
     assert.match(top.out, new RegExp(`\n {2}${command} +\\S`), command);
     const help = await run([command, "--help"]);
     assert.equal(help.status, 0, command);

@@ -242,7 +242,8 @@ export class PoolElement {
     this.now = now;
     this.tasks.cancel("reregister");
     this.tasks.cancel("register");
-    if (!this.home.up || !this.registered) {
+    // A registration still unanswered may have been accepted: take it back too.
+    if (!this.home.up || (!this.registered && this.attempts === 0)) {
       this.finish();
       return;
     }
@@ -306,6 +307,7 @@ export class PoolElement {
     switch (m.type) {
       case "RegistrationResponse":
         if (connection !== this.home.connection) return;
+        if (this.state === "deregistering" || this.state === "closed") return; // too late
         this.tasks.cancel("register");
         this.attempts = 0;
         if (m.reject) {

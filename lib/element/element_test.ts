@@ -205,6 +205,34 @@ Deno.test("deregistration, refusal and a policy update", () => {
   assert.equal(again.pe.state, "closed");
 });
 
+Deno.test("deregistering while a registration is unanswered takes it back too", () => {
+  // Found by the conformance suite: stopping right after registering left the element registered.
+  const { pe, d } = setup();
+  const [[connection]] = connects(d.do(() => pe.start(0)));
+  d.do(() => pe.connectionUp(connection, 1));
+  assert.equal(pe.isRegistered, false);
+  const sent = Driver.sent(d.do(() => pe.deregister(2)), connection);
+  assert.deepEqual(sent, [{ type: "Deregistration", poolHandle: POOL, poolElementId: 0xabc }]);
+  const late = d.do(() =>
+    pe.receive(connection, {
+      type: "RegistrationResponse",
+      reject: false,
+      poolHandle: POOL,
+      poolElementId: 0xabc,
+    }, 3)
+  );
+  assert.deepEqual(Driver.sent(late, connection), [], "no re-registration while deregistering");
+  assert.equal(pe.nextDeadline(), 2 + 1000, "only the deregistration timer runs");
+  const done = d.do(() =>
+    pe.receive(connection, {
+      type: "DeregistrationResponse",
+      poolHandle: POOL,
+      poolElementId: 0xabc,
+    }, 4)
+  );
+  assert.deepEqual(Driver.events(done).map((e) => e.kind), ["deregistered"]);
+});
+
 Deno.test("without static registrars it waits for a Server Announce", () => {
   const { pe, d } = setup({ registrars: [] });
   const start = d.do(() => pe.start(0));

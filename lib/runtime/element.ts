@@ -440,7 +440,7 @@ export async function registerPoolElement(
     async close(timeout = 2000) {
       if (closed) return;
       closed = true;
-      if (role.isRegistered) {
+      if (role.homeConnection !== undefined) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, timeout);
           deregistered = () => {

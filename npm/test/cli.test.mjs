@@ -4,7 +4,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-const bin = fileURLToPath(new URL("./node_modules/.bin/rserpool", import.meta.url));
+const bin = fileURLToPath(
+  new URL("./node_modules/.bin/rserpool", import.meta.url),
+);
 
 test("rserpool --help lists the commands", () => {
   const out = execFileSync(bin, ["--help"], { encoding: "utf8" });
@@ -24,7 +26,9 @@ test("rserpool decode prints JSON", () => {
 });
 
 test("usage errors exit with status 2", () => {
-  const r = spawnSync(bin, ["registrar", "--profile", "v9"], { encoding: "utf8" });
+  const r = spawnSync(bin, ["registrar", "--profile", "v9"], {
+    encoding: "utf8",
+  });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--profile: expected rfc or nextgen/);
 });

@@ -1,7 +1,13 @@
 // Codec round trips on Node, from the installed package.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DecodeError, decodeMessage, encodeAsap, encodeMessage, Ppid } from "rserpool";
+import {
+  DecodeError,
+  decodeMessage,
+  encodeAsap,
+  encodeMessage,
+  Ppid,
+} from "rserpool";
 
 const pool = new TextEncoder().encode("EchoPool");
 
@@ -13,7 +19,12 @@ test("a Registration round-trips, byte for byte", () => {
       identifier: 0x12345678,
       homeRegistrarId: 0,
       registrationLife: 30000,
-      userTransport: { type: "TCP", port: 7, transportUse: 1, addresses: ["192.0.2.1"] },
+      userTransport: {
+        type: "TCP",
+        port: 7,
+        transportUse: 1,
+        addresses: ["192.0.2.1"],
+      },
       policy: { type: "WeightedRoundRobin", weight: 3 },
     },
   };
@@ -33,7 +44,11 @@ test("RSPLIB's Handle Resolution decodes", () => {
 });
 
 test("64-bit identifiers in the next-generation profile", () => {
-  const message = { type: "ServerAnnounce", registrarId: 0x0123456789abcdefn, transports: [] };
+  const message = {
+    type: "ServerAnnounce",
+    registrarId: 0x0123456789abcdefn,
+    transports: [],
+  };
   const bytes = encodeMessage(message, { profile: "nextgen" });
   assert.deepEqual(decodeMessage(Ppid.AsapNextGen, bytes), message);
 });
@@ -41,6 +56,9 @@ test("64-bit identifiers in the next-generation profile", () => {
 test("truncated input throws DecodeError, nothing else", () => {
   const bytes = encodeAsap({ type: "HandleResolution", poolHandle: pool });
   for (let n = 0; n < bytes.length; n++) {
-    assert.throws(() => decodeMessage(Ppid.Asap, bytes.subarray(0, n)), DecodeError);
+    assert.throws(
+      () => decodeMessage(Ppid.Asap, bytes.subarray(0, n)),
+      DecodeError,
+    );
   }
 });

@@ -1,5 +1,10 @@
 // A TypeScript consumer: must type-check against the package's declarations.
-import { decodeMessage, type HandleResolution, Ppid, type RSerPoolMessage } from "rserpool";
+import {
+  decodeMessage,
+  type HandleResolution,
+  Ppid,
+  type RSerPoolMessage,
+} from "rserpool";
 import { type RunningRegistrar, startRegistrar } from "rserpool/runtime";
 import { type MessageTransport, StreamTransport } from "rserpool/transport";
 import { Simulation } from "rserpool/sim";
@@ -11,7 +16,9 @@ const request: HandleResolution = {
 };
 const decoded: RSerPoolMessage = decodeMessage(Ppid.Asap, new Uint8Array(4));
 const transport: MessageTransport = new StreamTransport({ idleTimeout: 0 });
-const registrar: Promise<RunningRegistrar> = startRegistrar({ asap: "127.0.0.1:0" });
+const registrar: Promise<RunningRegistrar> = startRegistrar({
+  asap: "127.0.0.1:0",
+});
 const sim = new Simulation(1);
 // @ts-expect-error: an unknown message type is a type error
 const wrong: RSerPoolMessage = { type: "NoSuchMessage" };

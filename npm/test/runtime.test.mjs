@@ -26,7 +26,11 @@ test("register, resolve, talk, fail over with the cookie", async () => {
   const elements = [];
   for (let i = 0; i < 2; i++) {
     elements.push(
-      await registerPoolElement({ poolHandle: "echo", registrars, serve: echoService() }),
+      await registerPoolElement({
+        poolHandle: "echo",
+        registrars,
+        serve: echoService(),
+      }),
     );
   }
   await Promise.all(elements.map((e) => e.registered()));
@@ -39,7 +43,8 @@ test("register, resolve, talk, fail over with the cookie", async () => {
   });
   session.send("one");
   await until(() => got.length === 1);
-  await elements.find((e) => e.identifier === session.element.identifier).abort();
+  await elements.find((e) => e.identifier === session.element.identifier)
+    .abort();
   await until(() => failovers === 1);
   session.send("two");
   await until(() => got.length === 2);
@@ -50,7 +55,8 @@ test("register, resolve, talk, fail over with the cookie", async () => {
 });
 
 test("mutual TLS: certificates decide who may register", async () => {
-  const pem = (name) => readFile(new URL(`./certs/${name}`, import.meta.url), "utf8");
+  const pem = (name) =>
+    readFile(new URL(`./certs/${name}`, import.meta.url), "utf8");
   const ca = await pem("ca.crt");
   const pr = await startRegistrar({
     asap: "127.0.0.1:0",
@@ -66,7 +72,11 @@ test("mutual TLS: certificates decide who may register", async () => {
     }),
   });
   const registrars = [`127.0.0.1:${pr.asap.port}`];
-  const alpha = { ca, cert: await pem("pe-alpha.crt"), key: await pem("pe-alpha.key") };
+  const alpha = {
+    ca,
+    cert: await pem("pe-alpha.crt"),
+    key: await pem("pe-alpha.key"),
+  };
   const element = await registerPoolElement({
     poolHandle: "echo",
     registrars,
@@ -80,7 +90,10 @@ test("mutual TLS: certificates decide who may register", async () => {
     tls: alpha,
     serve: echoService(),
   });
-  await assert.rejects(refused.registered(3000), /registration refused: cause 0xa/);
+  await assert.rejects(
+    refused.registered(3000),
+    /registration refused: cause 0xa/,
+  );
   assert.equal(pr.status().handlespace.elements, 1);
   await refused.abort();
   await element.close();

@@ -10,61 +10,29 @@
  * @module
  */
 
-/** A seeded random source (xoshiro128**). */
-export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+import { SeededRandom } from "../policy/random.ts";
 
-  /** @param seed any integer */
-  constructor(seed: number) {
-    // splitmix32 to spread the seed over the state
-    let x = seed >>> 0;
-    const next = () => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next() || 1;
-  }
-
+/** Seeded choices for mutators: {@link SeededRandom} with the helpers fuzzing needs. */
+export class Rng extends SeededRandom {
   /** A uniform 32-bit unsigned integer. */
   u32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    return this.nextUint32();
   }
 
   /** An integer in [0, n). */
   below(n: number): number {
-    return n <= 1 ? 0 : this.u32() % n;
+    return n <= 1 ? 0 : this.nextUint32() % n;
   }
 
   /** True with probability p. */
   chance(p: number): boolean {
-    return this.u32() / 0x100000000 < p;
+    return this.nextUint32() / 0x100000000 < p;
   }
 
   /** One element of a list. */
   pick<T>(list: readonly T[]): T {
     return list[this.below(list.length)];
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 const INTERESTING_16 = [
