@@ -18,15 +18,7 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import {
-  chmod,
-  copyFile,
-  mkdir,
-  readdir,
-  readFile,
-  rm,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -72,8 +64,7 @@ async function walk(dir: string): Promise<string[]> {
 export function rewriteDeclarationSpecifiers(text: string): string {
   return text.replace(
     /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+?)\.ts(["'])/g,
-    (_m, head: string, path: string, tail: string) =>
-      `${head}${path}.js${tail}`,
+    (_m, head: string, path: string, tail: string) => `${head}${path}.js${tail}`,
   );
 }
 
@@ -93,9 +84,7 @@ async function main(): Promise<void> {
   // 1. Compile.
   await rm(DIST, { recursive: true, force: true });
   await mkdir(WORK, { recursive: true });
-  const entries = Object.values(deno.exports).map((p) =>
-    relative(WORK, join(ROOT, p))
-  );
+  const entries = Object.values(deno.exports).map((p) => relative(WORK, join(ROOT, p)));
   const tsconfig = {
     compilerOptions: {
       target: "ES2022",
@@ -211,9 +200,7 @@ async function main(): Promise<void> {
     throw new Error(`export maps disagree:\n  ${problems.join("\n  ")}`);
   }
   say(
-    `package.json exports agree with deno.json (${
-      Object.keys(exports).length
-    } subpaths)`,
+    `package.json exports agree with deno.json (${Object.keys(exports).length} subpaths)`,
   );
 
   if (!args.has("--skip-publint")) {

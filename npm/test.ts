@@ -11,14 +11,7 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import {
-  copyFile,
-  mkdir,
-  mkdtemp,
-  readdir,
-  rm,
-  writeFile,
-} from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -95,9 +88,7 @@ async function main(): Promise<number> {
     }
 
     say("node --test");
-    const tests = (await readdir(scratch)).filter((f) =>
-      f.endsWith(".test.mjs")
-    ).sort();
+    const tests = (await readdir(scratch)).filter((f) => f.endsWith(".test.mjs")).sort();
     try {
       execFileSync("node", ["--test", "--test-reporter=spec", ...tests], {
         cwd: scratch,

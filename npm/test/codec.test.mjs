@@ -1,13 +1,7 @@
 // Codec round trips on Node, from the installed package.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  DecodeError,
-  decodeMessage,
-  encodeAsap,
-  encodeMessage,
-  Ppid,
-} from "rserpool";
+import { DecodeError, decodeMessage, encodeAsap, encodeMessage, Ppid } from "rserpool";
 
 const pool = new TextEncoder().encode("EchoPool");
 

@@ -1,11 +1,7 @@
 // The conformance suite from the installed package, on Node, against the built-in registrar.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  ALL_CASES,
-  runConformance,
-  startBuiltinTargets,
-} from "rserpool/conformance";
+import { ALL_CASES, runConformance, startBuiltinTargets } from "rserpool/conformance";
 
 test("registrar cases pass on Node", async () => {
   const builtin = await startBuiltinTargets();
@@ -29,9 +25,7 @@ test("registrar cases pass on Node", async () => {
       ],
     });
     assert.deepEqual(
-      report.cases.filter((c) => c.verdict !== "OK").map((c) =>
-        `${c.id}: ${c.reason}`
-      ),
+      report.cases.filter((c) => c.verdict !== "OK").map((c) => `${c.id}: ${c.reason}`),
       [],
     );
     assert.ok(report.summary.total >= 11);

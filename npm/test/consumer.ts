@@ -1,10 +1,5 @@
 // A TypeScript consumer: must type-check against the package's declarations.
-import {
-  decodeMessage,
-  type HandleResolution,
-  Ppid,
-  type RSerPoolMessage,
-} from "rserpool";
+import { decodeMessage, type HandleResolution, Ppid, type RSerPoolMessage } from "rserpool";
 import { type RunningRegistrar, startRegistrar } from "rserpool/runtime";
 import { type MessageTransport, StreamTransport } from "rserpool/transport";
 import { Simulation } from "rserpool/sim";

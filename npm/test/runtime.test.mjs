@@ -55,8 +55,7 @@ test("register, resolve, talk, fail over with the cookie", async () => {
 });
 
 test("mutual TLS: certificates decide who may register", async () => {
-  const pem = (name) =>
-    readFile(new URL(`./certs/${name}`, import.meta.url), "utf8");
+  const pem = (name) => readFile(new URL(`./certs/${name}`, import.meta.url), "utf8");
   const ca = await pem("ca.crt");
   const pr = await startRegistrar({
     asap: "127.0.0.1:0",
