@@ -56,7 +56,11 @@ export type DecodeErrorCode =
   /** A documented decoder limit was exceeded (pool handle length, entries per message). */
   | "limit-exceeded"
   /** A capture file (pcap/pcapng) is malformed. */
-  | "bad-capture";
+  | "bad-capture"
+  /** An SCTP packet's CRC32c does not match its contents. */
+  | "bad-checksum"
+  /** An SCTP chunk's Length is below its minimum or runs past the packet. */
+  | "bad-chunk";
 
 /**
  * Thrown by every decoder on malformed input. `offset` is the byte offset,
