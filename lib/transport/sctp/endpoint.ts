@@ -458,7 +458,14 @@ export class SctpEndpoint {
     ) return;
     if (chunks.some((c) => c.type === "ERROR")) return;
     if (chunks.some((c) => c.type === "SHUTDOWN-ACK")) {
-      this.outOfTheBlueReply(from, localPort, remotePort, verificationTag, "SHUTDOWN-COMPLETE", now);
+      this.outOfTheBlueReply(
+        from,
+        localPort,
+        remotePort,
+        verificationTag,
+        "SHUTDOWN-COMPLETE",
+        now,
+      );
       return;
     }
     this.outOfTheBlueReply(from, localPort, remotePort, verificationTag, "ABORT", now);
