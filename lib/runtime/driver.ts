@@ -87,6 +87,8 @@ export interface RoleDriverOptions<E> {
   readonly log?: Logger;
   /** Clock (default {@link monotonicNow}). */
   readonly clock?: () => number;
+  /** Open ASAP associations over SCTP from this local port (a pool element's session port). */
+  readonly sctpLocalPort?: number;
 }
 
 interface Live {
@@ -345,6 +347,9 @@ export class RoleDriver<E> {
         port: remote.port,
         framing,
         ppid: protocol === "enrp" ? this.ppid.enrp : this.ppid.asap,
+        localPort: remote.type === "SCTP" && protocol === "asap"
+          ? this.options.sctpLocalPort
+          : undefined,
       },
       this.handlers(id, protocol),
     ).then((connection) => {

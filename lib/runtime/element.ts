@@ -38,7 +38,7 @@ import {
   type Endpoint,
   formatEndpoint,
   parseEndpoint,
-  tcpTransport,
+  transportParameter,
 } from "./endpoint.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { formatIdentifier } from "./status.ts";
@@ -80,11 +80,17 @@ export interface RegisterPoolElementOptions {
   readonly poolHandle: string | Uint8Array;
   /** Selection policy (default Round Robin). */
   readonly policy?: PoolMemberSelectionPolicy;
-  /** Registrars' ASAP endpoints (default `127.0.0.1:3863` unless `announce` is given). */
+  /**
+   * Registrars' ASAP endpoints (default `127.0.0.1:3863` unless `announce`
+   * is given); `sctp://host:port` over SCTP.
+   */
   readonly registrars?: readonly (string | Endpoint)[];
   /** Hear ASAP Server Announces on this UDP channel. */
   readonly announce?: UdpChannelSettings;
-  /** Where pool users connect (default `127.0.0.1:0`, any free port). */
+  /**
+   * Where pool users connect (default `127.0.0.1:0`, any free port);
+   * `sctp://host:port` serves over SCTP (needs `transports.SCTP`).
+   */
   readonly listen?: string | Endpoint;
   /** Address registered for pool users (default: the listen address, or for a wildcard the host's first). */
   readonly advertise?: string;
@@ -176,7 +182,15 @@ export async function registerPoolElement(
   const tcp = options.transports?.TCP ??
     new StreamTransport({ ...stream, tls: options.tls });
   // Sessions are plain TCP even when the registrar connections use TLS.
-  const sessionTransport = options.tls === undefined ? tcp : new StreamTransport(stream);
+  const overSctp = listenAt.transport === "SCTP";
+  if (overSctp && options.transports?.SCTP === undefined) {
+    throw new RSerPoolError("bad-option", "an sctp:// listen endpoint needs an SCTP transport");
+  }
+  const sessionTransport = overSctp
+    ? options.transports!.SCTP!
+    : options.tls === undefined
+    ? tcp
+    : new StreamTransport(stream);
   const ppids = profilePpids(profile);
   const sessions = new Map<ConnectionId, SessionEntry>();
   /** Accepted connections that turned out to come from a registrar (takeover). */
@@ -340,12 +354,11 @@ export async function registerPoolElement(
       identifier: options.identifier,
       profile,
       policy: options.policy ?? { type: "RoundRobin" },
-      userTransport: tcpTransport(
-        advertise,
-        listener.address.port,
+      userTransport: transportParameter(
+        { address: advertise, port: listener.address.port, transport: listenAt.transport },
         controlChannel ? TransportUse.DataPlusControl : TransportUse.DataOnly,
       ),
-      registrars: registrars.map((r) => tcpTransport(r.address, r.port)),
+      registrars: registrars.map((r) => transportParameter(r)),
       reregistrationInterval: options.reregistrationInterval,
       registrationLife: options.registrationLife,
       timers: options.timers,
@@ -360,6 +373,7 @@ export async function registerPoolElement(
     role,
     profile,
     transports: { ...options.transports, TCP: tcp },
+    sctpLocalPort: overSctp ? listener.address.port : undefined,
     channels: {},
     onEvent,
     onSessionData: (id, ppid, payload) => guarded(id, "data", (h) => h.data?.(payload, ppid)),

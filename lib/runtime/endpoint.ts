@@ -11,12 +11,14 @@ import { RSerPoolError } from "../errors.ts";
 import { TransportUse } from "../protocol/constants.ts";
 import type { TransportParameter } from "../protocol/types.ts";
 
-/** An IP address and port. */
+/** An IP address and port, and the transport to reach it by. */
 export interface Endpoint {
   /** IP address (or host name, where the runtime resolves it). */
   readonly address: string;
   /** Port. */
   readonly port: number;
+  /** `"SCTP"` for an `sctp://` endpoint; TCP when absent. */
+  readonly transport?: "TCP" | "SCTP";
 }
 
 function port(text: string, original: string): number {
@@ -28,12 +30,18 @@ function port(text: string, original: string): number {
 
 /**
  * Parses `host:port`, `[ipv6]:port`, `:port` or a bare `port` (on the
- * default host), or a bare host (on the default port). Throws {@link RSerPoolError} `bad-endpoint`.
+ * default host), or a bare host (on the default port), each optionally
+ * prefixed `tcp://` or `sctp://` (SCTP, over UDP here). Throws {@link RSerPoolError} `bad-endpoint`.
  */
 export function parseEndpoint(
   text: string,
   defaults: { host?: string; port?: number } = {},
 ): Endpoint {
+  const scheme = /^(tcp|sctp):\/\//i.exec(text.trim());
+  if (scheme !== null) {
+    const e = parseEndpoint(text.trim().slice(scheme[0].length), defaults);
+    return scheme[1].toLowerCase() === "sctp" ? { ...e, transport: "SCTP" } : e;
+  }
   const t = text.trim();
   if (t === "") throw new RSerPoolError("bad-endpoint", "empty endpoint");
   let host: string | undefined;
@@ -71,11 +79,12 @@ export function parseEndpoint(
   return { address, port: port(portText, text) };
 }
 
-/** An endpoint as text: `1.2.3.4:5`, `[::1]:5`. */
+/** An endpoint as text: `1.2.3.4:5`, `[::1]:5`, `sctp://1.2.3.4:5`. */
 export function formatEndpoint(endpoint: Endpoint): string {
-  return net.isIPv6(endpoint.address)
+  const text = net.isIPv6(endpoint.address)
     ? `[${endpoint.address}]:${endpoint.port}`
     : `${endpoint.address}:${endpoint.port}`;
+  return endpoint.transport === "SCTP" ? `sctp://${text}` : text;
 }
 
 /** Whether an address is a wildcard (`0.0.0.0`, `::`). */
@@ -113,4 +122,29 @@ export function tcpTransport(
     throw new RSerPoolError("bad-endpoint", `"${address}" is not an IP address`);
   }
   return { type: "TCP", port: portNumber, transportUse, addresses: [address] };
+}
+
+/** An SCTP Transport parameter (RFC 5354 §3.4: one or more addresses). */
+export function sctpTransport(
+  addresses: readonly string[],
+  portNumber: number,
+  transportUse: number = TransportUse.DataOnly,
+): TransportParameter {
+  for (const address of addresses) {
+    if (!net.isIP(address)) {
+      throw new RSerPoolError("bad-endpoint", `"${address}" is not an IP address`);
+    }
+  }
+  if (addresses.length === 0) throw new RSerPoolError("bad-endpoint", "no address");
+  return { type: "SCTP", port: portNumber, transportUse, addresses: [...addresses] };
+}
+
+/** The transport parameter of an endpoint: SCTP for `sctp://` endpoints, TCP otherwise. */
+export function transportParameter(
+  endpoint: Endpoint,
+  transportUse: number = TransportUse.DataOnly,
+): TransportParameter {
+  return endpoint.transport === "SCTP"
+    ? sctpTransport([endpoint.address], endpoint.port, transportUse)
+    : tcpTransport(endpoint.address, endpoint.port, transportUse);
 }

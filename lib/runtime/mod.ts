@@ -35,7 +35,9 @@ export {
   formatEndpoint,
   isWildcard,
   parseEndpoint,
+  sctpTransport,
   tcpTransport,
+  transportParameter,
 } from "./endpoint.ts";
 export {
   type ElementSession,

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { RSerPoolError } from "../errors.ts";
 import { Port, TransportUse } from "../protocol/constants.ts";
 import { bytesToJson } from "../protocol/json.ts";
 import type { Identifier, TransportParameter, WireProfile } from "../protocol/types.ts";
@@ -27,7 +28,9 @@ import {
   type Endpoint,
   formatEndpoint,
   parseEndpoint,
+  sctpTransport,
   tcpTransport,
+  transportParameter,
 } from "./endpoint.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import {
@@ -51,7 +54,7 @@ export interface StartRegistrarOptions extends
   readonly asap?: string | Endpoint;
   /** ENRP listener, `host:port` (default `127.0.0.1:9901`, next-generation 9911). */
   readonly enrp?: string | Endpoint;
-  /** Peers' ENRP endpoints (`host:port`), reached over TCP. */
+  /** Peers' ENRP endpoints: `host:port` over TCP, `sctp://host:port` over SCTP. */
   readonly peers?: readonly (string | Endpoint)[];
   /** Send ASAP Server Announces to this UDP channel (default: none). */
   readonly announce?: UdpChannelSettings;
@@ -63,8 +66,18 @@ export interface StartRegistrarOptions extends
   readonly tls?: TlsSettings;
   /** Limits and timeouts of the TCP connections. */
   readonly stream?: Partial<StreamSettings>;
-  /** Transports to use instead of TCP (e.g. an SCTP adapter): by transport parameter type. */
+  /**
+   * Transports by transport parameter type. With an `SCTP` transport (e.g.
+   * `SctpUdpTransport`) the registrar listens for ASAP and ENRP on
+   * SCTP as well, at the same port numbers, and tells both.
+   */
   readonly transports?: Readonly<Partial<Record<"TCP" | "SCTP", MessageTransport>>>;
+  /**
+   * The transport of the ENRP endpoint this registrar tells its peers
+   * (Server Information): default SCTP when it has an SCTP transport, which
+   * RSPLIB's registrars need.
+   */
+  readonly enrpTransport?: "TCP" | "SCTP";
   /** What the registrar reports (default: nothing). */
   readonly log?: Logger;
   /** Every registrar event, as it happens. */
@@ -79,6 +92,8 @@ export interface RunningRegistrar {
   readonly asap: Endpoint;
   /** Where ENRP listens. */
   readonly enrp: Endpoint;
+  /** Where ASAP and ENRP listen on SCTP, when they do. */
+  readonly sctp: { readonly asap: Endpoint; readonly enrp: Endpoint } | undefined;
   /** Where the status endpoint listens, if it does. */
   readonly statusEndpoint: Endpoint | undefined;
   /** The sans-IO registrar (read its state; change it only through the protocols). */
@@ -148,6 +163,27 @@ export async function startRegistrar(
     const enrp = enrpListener.address;
     const transportsOf = (e: Endpoint): TransportParameter[] =>
       advertisedAddresses(e.address).map((a) => tcpTransport(a, e.port, TransportUse.DataOnly));
+    let sctp: { asap: Endpoint; enrp: Endpoint } | undefined;
+    if (transports.SCTP !== undefined) {
+      const sctpAsap = await transports.SCTP.listen(
+        { host: asapWanted.address, port: asap.port, framing: "message", ppid: ppids.asap },
+        (c) => driver?.accept(c, "asap")?.handlers,
+      );
+      listeners.push(sctpAsap);
+      const sctpEnrp = await transports.SCTP.listen(
+        { host: enrpWanted.address, port: enrp.port, framing: "message", ppid: ppids.enrp },
+        (c) => driver?.accept(c, "enrp")?.handlers,
+      );
+      listeners.push(sctpEnrp);
+      sctp = {
+        asap: { ...sctpAsap.address, transport: "SCTP" },
+        enrp: { ...sctpEnrp.address, transport: "SCTP" },
+      };
+    }
+    const enrpOverSctp = sctp !== undefined && options.enrpTransport !== "TCP";
+    if (options.enrpTransport === "SCTP" && sctp === undefined) {
+      throw new RSerPoolError("bad-option", "enrpTransport SCTP needs an SCTP transport");
+    }
 
     const counters: RegistrarCounters = {
       messagesIn: 0,
@@ -168,9 +204,14 @@ export async function startRegistrar(
     const registrar = new Registrar({
       ...options,
       profile,
-      enrpTransport: transportsOf(enrp)[0],
-      asapTransports: transportsOf(asap),
-      peers: peers.map((p) => tcpTransport(p.address, p.port)),
+      enrpTransport: enrpOverSctp
+        ? sctpTransport([sctp!.enrp.address], sctp!.enrp.port)
+        : transportsOf(enrp)[0],
+      asapTransports: [
+        ...transportsOf(asap),
+        ...(sctp === undefined ? [] : [sctpTransport([sctp.asap.address], sctp.asap.port)]),
+      ],
+      peers: peers.map((p) => transportParameter(p)),
       announce: options.announce !== undefined,
       multicastPresence: options.presence !== undefined,
     });
@@ -235,6 +276,7 @@ export async function startRegistrar(
       asap: formatEndpoint(asap),
       tls: options.tls === undefined ? undefined : true,
       enrp: formatEndpoint(enrp),
+      sctp: sctp && `${formatEndpoint(sctp.asap)},${formatEndpoint(sctp.enrp)}`,
       peers: peers.length > 0 ? peers.map(formatEndpoint).join(",") : undefined,
       announce: options.announce && formatEndpoint({
         address: options.announce.group,
@@ -251,6 +293,7 @@ export async function startRegistrar(
       id: registrar.id,
       asap,
       enrp,
+      sctp,
       statusEndpoint: status?.address,
       registrar,
       status: snapshot,

@@ -27,7 +27,7 @@ import { type StreamSettings, StreamTransport, type TlsSettings } from "../trans
 import type { MessageTransport } from "../transport/types.ts";
 import { UdpChannel, type UdpChannelSettings } from "../transport/udp.ts";
 import { RoleDriver } from "./driver.ts";
-import { type Endpoint, formatEndpoint, parseEndpoint, tcpTransport } from "./endpoint.ts";
+import { type Endpoint, formatEndpoint, parseEndpoint, transportParameter } from "./endpoint.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { formatIdentifier, formatTransport } from "./status.ts";
 
@@ -167,7 +167,7 @@ export async function createPoolUser(
     new StreamTransport({ ...stream, tls: options.tls });
   const sessionTcp = options.tls === undefined ? tcp : new StreamTransport(stream);
   const user = new PoolUser({
-    registrars: registrars.map((r) => tcpTransport(r.address, r.port)),
+    registrars: registrars.map((r) => transportParameter(r)),
     items: options.items,
     timers: options.timers,
     announceTransport: "TCP",

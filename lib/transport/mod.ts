@@ -1,7 +1,8 @@
 /**
  * Transports: the small interface the runtime drives roles through
  * ({@link MessageTransport}), TCP and TLS connections with message
- * framing, and UDP channels for announces and presences.
+ * framing, SCTP in TypeScript carried over UDP (RFC 6951, {@link SctpUdpTransport}),
+ * and UDP channels for announces and presences.
  *
  * ```ts ignore
  * import { StreamTransport } from "@rserpool/rserpool/transport";
@@ -49,3 +50,20 @@ export {
   SessionDeframer,
   sessionFrameHeader,
 } from "./framing.ts";
+export { SCTP_UDP_PORT, type SctpUdpSettings, SctpUdpTransport } from "./sctp/udp.ts";
+export {
+  Association,
+  type AssociationConfig,
+  type AssociationEvent,
+  type AssociationState,
+  type CloseReason,
+  DEFAULT_ASSOCIATION_CONFIG,
+} from "./sctp/association.ts";
+export {
+  type DatagramAddress,
+  type EndpointEvent,
+  SctpEndpoint,
+  type SctpEndpointOptions,
+} from "./sctp/endpoint.ts";
+export { type Chunk, decodePacket, encodePacket, type SctpPacket } from "./sctp/chunk.ts";
+export { SimNet, type SimNetOptions } from "./sctp/simnet.ts";

@@ -87,6 +87,12 @@ export interface ConnectOptions {
   readonly ppid?: number;
   /** Give up an address after this many milliseconds (default: the transport's). */
   readonly timeout?: number;
+  /**
+   * Connect from this local port, where the transport can share it with a
+   * listener (SCTP: a pool element's associations to registrars start at
+   * its user transport port, so registrars taking it over reach it there).
+   */
+  readonly localPort?: number;
 }
 
 /** A listening socket. */

@@ -258,7 +258,7 @@ export class SctpUdpTransport implements MessageTransport {
   private connectOne(address: string, options: ConnectOptions): Promise<SctpConnection> {
     const to = this.udpTarget(address);
     const now = performance.now();
-    const a = this.endpoint.connect(to, options.port, this.freePort(), now);
+    const a = this.endpoint.connect(to, options.port, options.localPort ?? this.freePort(), now);
     const c = new SctpConnection(
       this,
       a,
