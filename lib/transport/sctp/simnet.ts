@@ -53,7 +53,7 @@ export class SimNet {
   private queue: InFlight[] = [];
   private seq = 0;
   /** Hosts that receive nothing (a partition or a crash). */
-  readonly down = new Set<string>();
+  readonly down: Set<string> = new Set();
 
   /**
    * @param seed seed of every random choice

@@ -62,7 +62,7 @@ export interface SctpUdpSettings extends SctpEndpointOptions {
 
 /** A listening SCTP port. */
 class SctpListener implements MessageListener {
-  readonly accepted = new Set<SctpConnection>();
+  readonly accepted: Set<SctpConnection> = new Set();
   constructor(
     readonly transport: SctpUdpTransport,
     readonly address: { readonly address: string; readonly port: number },
