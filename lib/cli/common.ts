@@ -5,11 +5,13 @@
  * @module
  */
 
+import net from "node:net";
 import { RSerPoolError } from "../errors.ts";
 import { MAX_POLICY_VALUE } from "../policy/entry.ts";
 import type { Identifier, PoolMemberSelectionPolicy, WireProfile } from "../protocol/types.ts";
 import { type Endpoint, parseEndpoint } from "../runtime/endpoint.ts";
 import { jsonLogger, type Logger, textLogger } from "../runtime/log.ts";
+import { SCTP_UDP_PORT, SctpUdpTransport } from "../transport/sctp/udp.ts";
 import type { TlsSettings } from "../transport/tcp.ts";
 import type { UdpChannelSettings } from "../transport/udp.ts";
 import { type CliIo, UsageError } from "./io.ts";
@@ -29,6 +31,81 @@ export const COMMON_HELP =
   --log text|json        log format on stderr (default text)
   -v, --verbose          log every message (debug level)
   -h, --help             this help`;
+
+/** Options of SCTP over UDP (RFC 6951), shared by the commands. */
+export const SCTP_OPTIONS = {
+  sctp: { type: "boolean" },
+  "sctp-udp": { type: "string" },
+  "sctp-remote-udp-port": { type: "string" },
+  "sctp-map": { type: "string", multiple: true },
+  "sctp-advertise": { type: "string" },
+} as const;
+
+/** Help lines of {@link SCTP_OPTIONS}. */
+export const SCTP_HELP =
+  `  --sctp                 SCTP (in TypeScript, over UDP, RFC 6951) besides TCP;
+                         implied by any sctp://ADDR:PORT endpoint
+  --sctp-udp ADDR:PORT   local UDP address of SCTP (default 127.0.0.1:9899)
+  --sctp-remote-udp-port N  peers' UDP port until learned (default 9899)
+  --sctp-map ADDR=HOST:PORT  send SCTP packets for ADDR to this UDP address
+                         (repeatable; e.g. a VM behind a port forward)
+  --sctp-advertise ADDR  the address peers know this host's SCTP by`;
+
+/**
+ * The SCTP/UDP transport the options ask for: opened when `--sctp` or an
+ * `--sctp-*` option is given or `needed` (an sctp:// endpoint is in use);
+ * undefined otherwise.
+ */
+export async function sctpOption(
+  values: {
+    sctp?: boolean;
+    "sctp-udp"?: string;
+    "sctp-remote-udp-port"?: string;
+    "sctp-map"?: string[];
+    "sctp-advertise"?: string;
+  },
+  needed: boolean,
+  defaultUdpPort: number = SCTP_UDP_PORT,
+): Promise<SctpUdpTransport | undefined> {
+  const asked = values.sctp === true || values["sctp-udp"] !== undefined ||
+    values["sctp-remote-udp-port"] !== undefined || values["sctp-map"] !== undefined ||
+    values["sctp-advertise"] !== undefined;
+  if (!asked && !needed) return undefined;
+  const udp = values["sctp-udp"] === undefined
+    ? { address: "127.0.0.1", port: defaultUdpPort }
+    : endpointOption("sctp-udp", values["sctp-udp"], { host: "127.0.0.1", port: defaultUdpPort });
+  const map: Record<string, string> = {};
+  for (const m of values["sctp-map"] ?? []) {
+    const eq = m.indexOf("=");
+    if (eq < 1) throw new UsageError(`--sctp-map: expected ADDR=HOST:PORT, got "${m}"`);
+    const target = endpointOption("sctp-map", m.slice(eq + 1), { port: SCTP_UDP_PORT });
+    map[m.slice(0, eq)] = `${target.address}:${target.port}`;
+  }
+  const advertise = values["sctp-advertise"];
+  if (advertise !== undefined && !net.isIP(advertise)) {
+    throw new UsageError(`--sctp-advertise: "${advertise}" is not an IP address`);
+  }
+  try {
+    return await SctpUdpTransport.open({
+      host: udp.address,
+      udpPort: udp.port,
+      remoteUdpPort: values["sctp-remote-udp-port"] === undefined
+        ? undefined
+        : integerOption("sctp-remote-udp-port", values["sctp-remote-udp-port"], 1, 65535),
+      map,
+      advertise,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(
+      `${(e as Error).message}${
+        /EADDRINUSE|in use/.test((e as Error).message)
+          ? " (another SCTP/UDP program on this host? choose another --sctp-udp port)"
+          : ""
+      }`,
+    );
+  }
+}
 
 /** The wire profile option. */
 export function profileOption(value: string | undefined): WireProfile {

@@ -5,9 +5,11 @@
  * @module
  */
 
+import net from "node:net";
 import { parseArgs } from "node:util";
 import { Port } from "../protocol/constants.ts";
 import { registerPoolElement } from "../runtime/element.ts";
+import { formatEndpoint } from "../runtime/endpoint.ts";
 import { daytimeService, echoService } from "../runtime/services.ts";
 import { formatIdentifier } from "../runtime/status.ts";
 import { RSPLIB_ANNOUNCE_GROUP } from "../transport/udp.ts";
@@ -23,6 +25,9 @@ import {
   POLICY_HELP,
   policyOption,
   profileOption,
+  SCTP_HELP,
+  SCTP_OPTIONS,
+  sctpOption,
   TLS_CLIENT_HELP,
   tlsOptions,
 } from "./common.ts";
@@ -44,16 +49,21 @@ Options:
   --pool HANDLE          pool handle (default: the service's name)
   --service echo|daytime the service (default echo)
   --registrar ADDR:PORT  a registrar's ASAP endpoint (repeatable; default
-                         127.0.0.1:3863 unless --announce is given)
+                         127.0.0.1:3863 unless --announce is given);
+                         sctp://ADDR:PORT over SCTP
   --announce GROUP:PORT  hear registrars' Server Announces on this UDP group
                          (RSPLIB's: 239.0.0.50:3863)
-  --listen ADDR:PORT     where pool users connect (default 127.0.0.1, any port)
+  --listen ADDR:PORT     where pool users connect (default 127.0.0.1, any port);
+                         sctp://ADDR:PORT serves over SCTP
+  --advertise ADDR       the address registered for pool users (default: the
+                         listen address, or for SCTP --sctp-advertise)
   --policy SPEC          selection policy (default rr; see below)
   --id ID                PE identifier, decimal or 0x-hex (default random)
   --data-only            serve a plain TCP stream (Transport Use DATA ONLY):
                          no cookies, any TCP client can talk to it
   --reregister MS        re-registration interval (default 30000)
 ${TLS_CLIENT_HELP}
+${SCTP_HELP}
 ${COMMON_HELP}
 
 ${POLICY_HELP}
@@ -62,6 +72,7 @@ Examples:
   rserpool element
   rserpool element --pool echo --policy wrr:3 --registrar 127.0.0.1:3863
   rserpool element --service daytime --listen 0.0.0.0:1313
+  rserpool element --listen sctp://127.0.0.1:0 --registrar sctp://127.0.0.1:3863
 `;
 
 /** Runs `rserpool element`. */
@@ -82,6 +93,8 @@ export async function elementCommand(args: string[], io: CliIo): Promise<number>
       "tls-key": { type: "string" },
       "tls-ca": { type: "string" },
       "tls-server-name": { type: "string" },
+      advertise: { type: "string" },
+      ...SCTP_OPTIONS,
       ...COMMON_OPTIONS,
     },
     allowPositionals: true,
@@ -117,12 +130,22 @@ export async function elementCommand(args: string[], io: CliIo): Promise<number>
     ? undefined
     : integerOption("reregister", values.reregister, 100, 3_600_000);
   const tls = await tlsOptions(io, values, "client");
+  const advertise = values.advertise;
+  if (advertise !== undefined && !net.isIP(advertise)) {
+    throw new UsageError(`--advertise: "${advertise}" is not an IP address`);
+  }
+  const sctp = await sctpOption(
+    values,
+    listen?.transport === "SCTP" || registrars.some((r) => r.transport === "SCTP"),
+  );
   const element = await registerPoolElement({
     poolHandle: pool,
     policy,
     registrars: registrars.length > 0 || announce !== undefined ? registrars : undefined,
     announce,
     listen,
+    advertise,
+    transports: sctp === undefined ? undefined : { SCTP: sctp },
     controlChannel: !dataOnly,
     identifier: values.id === undefined ? undefined : identifierOption("id", values.id, profile),
     profile,
@@ -134,15 +157,19 @@ export async function elementCommand(args: string[], io: CliIo): Promise<number>
     log.error(e.message);
     return undefined;
   });
-  if (element === undefined) return 1;
+  if (element === undefined) {
+    await sctp?.close();
+    return 1;
+  }
   log.info("serving", {
     pool,
     service,
     element: formatIdentifier(element.identifier),
-    at: `${element.address.address}:${element.address.port}`,
+    at: formatEndpoint({ ...element.address, transport: listen?.transport }),
   });
   const signal = await interrupted(io);
   log.info("stopping: deregistering first", { signal });
   await element.close();
+  await sctp?.close();
   return 0;
 }

@@ -20,6 +20,9 @@ import {
   interrupted,
   loggerOption,
   profileOption,
+  SCTP_HELP,
+  SCTP_OPTIONS,
+  sctpOption,
   tlsOptions,
 } from "./common.ts";
 import { type CliIo, UsageError } from "./io.ts";
@@ -29,13 +32,15 @@ export const REGISTRAR_HELP = `Usage: rserpool registrar [options]
 
 Runs a Pool Registrar (RFC 5353's ENRP server): pool elements register with
 it over ASAP, pool users resolve pool handles with it, and it shares its
-handlespace with peer registrars over ENRP. Both run over TCP here (docs/
-transports.md). Runs until Ctrl-C.
+handlespace with peer registrars over ENRP. Both run over TCP, and with
+--sctp over SCTP as well (SCTP in TypeScript carried over UDP, RFC 6951, as
+Linux and FreeBSD kernel SCTP speak it; docs/transports.md). Runs until Ctrl-C.
 
 Options:
   --asap ADDR:PORT       ASAP listener (default 127.0.0.1:3863)
   --enrp ADDR:PORT       ENRP listener (default 127.0.0.1:9901)
-  --peer ADDR:PORT       a peer registrar's ENRP endpoint (repeatable)
+  --peer ADDR:PORT       a peer registrar's ENRP endpoint (repeatable);
+                         sctp://ADDR:PORT over SCTP
   --id ID                registrar identifier, decimal or 0x-hex (default random)
   --multicast            send ASAP Server Announces to 239.0.0.50:3863 and ENRP
                          Presences to 239.0.0.51:9901, as RSPLIB does
@@ -57,12 +62,15 @@ Options:
   --authorize FILE       registration rules, JSON: {"rules": [{"pools": ["echo"],
                          "identities": ["CN=pe-alpha"], "addresses": ["10.0.0.0/8"]}],
                          "ownAddressOnly": true}
+${SCTP_HELP}
 ${COMMON_HELP}
 
 Examples:
   rserpool registrar
   rserpool registrar --asap 0.0.0.0:3863 --enrp 0.0.0.0:9901 --multicast
   rserpool registrar --asap :3864 --enrp :9902 --peer 127.0.0.1:9901 --status :8863
+  rserpool registrar --sctp --peer sctp://10.0.2.15:9901 --sctp-advertise 10.0.2.2 \
+    --sctp-map 10.0.2.15=127.0.0.1:19899   # RSPLIB in a VM (docs/interop.md)
 `;
 
 /** Reads and checks an authorization rules file. */
@@ -123,6 +131,7 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
       "tls-ca": { type: "string" },
       "tls-client-auth": { type: "boolean" },
       authorize: { type: "string" },
+      ...SCTP_OPTIONS,
       ...COMMON_OPTIONS,
     },
     allowPositionals: true,
@@ -189,6 +198,7 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
       throw new UsageError(`--authorize: ${(e as Error).message}`);
     }
   }
+  const sctp = await sctpOption(values, peers.some((p) => p.transport === "SCTP"));
   const registrar = await startRegistrar({
     id: values.id === undefined ? undefined : identifierOption("id", values.id, profile),
     profile,
@@ -203,6 +213,7 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
     timers: timerValues,
     tls,
     authorize,
+    transports: sctp === undefined ? undefined : { SCTP: sctp },
     log,
   }).catch((e: Error) => {
     const hint = /EADDRINUSE/.test(e.message)
@@ -211,9 +222,13 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
     log.error(e.message + hint);
     return undefined;
   });
-  if (registrar === undefined) return 1;
+  if (registrar === undefined) {
+    await sctp?.close();
+    return 1;
+  }
   const signal = await interrupted(io);
   log.info("stopping", { signal });
   await registrar.stop();
+  await sctp?.close();
   return 0;
 }

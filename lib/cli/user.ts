@@ -22,6 +22,9 @@ import {
   interrupted,
   loggerOption,
   profileOption,
+  SCTP_HELP,
+  SCTP_OPTIONS,
+  sctpOption,
   TLS_CLIENT_HELP,
   tlsOptions,
 } from "./common.ts";
@@ -40,7 +43,8 @@ on Ctrl-C.
 Options:
   --pool HANDLE          pool handle (default echo)
   --registrar ADDR:PORT  a registrar's ASAP endpoint (repeatable; default
-                         127.0.0.1:3863 unless --announce is given)
+                         127.0.0.1:3863 unless --announce is given);
+                         sctp://ADDR:PORT over SCTP (also reaches SCTP elements)
   --announce GROUP:PORT  hear registrars' Server Announces on this UDP group
   --resolve              print the pool's elements as JSON lines and exit
   --once                 print the first answer and exit (e.g. daytime)
@@ -48,6 +52,8 @@ Options:
                          (default 10000)
   --max-failovers N      give up after N failovers in a row (default 5)
 ${TLS_CLIENT_HELP}
+${SCTP_HELP}
+                         (a user's SCTP binds any free UDP port by default)
 ${COMMON_HELP}
 
 Exit status: 0 when every line was answered, 1 when the pool could not be
@@ -58,6 +64,7 @@ Examples:
   printf 'one\\ntwo\\n' | rserpool user --pool echo
   rserpool user --pool daytime --once
   rserpool user --pool echo --resolve
+  rserpool user --registrar sctp://127.0.0.1:3863 --pool pingpong
 `;
 
 /** Runs `rserpool user`. */
@@ -76,6 +83,7 @@ export async function userCommand(args: string[], io: CliIo): Promise<number> {
       "tls-key": { type: "string" },
       "tls-ca": { type: "string" },
       "tls-server-name": { type: "string" },
+      ...SCTP_OPTIONS,
       ...COMMON_OPTIONS,
     },
     allowPositionals: true,
@@ -109,12 +117,14 @@ export async function userCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError("--resolve and --once exclude each other");
   }
 
+  const sctp = await sctpOption(values, registrars.some((r) => r.transport === "SCTP"), 0);
   const user = await createPoolUser({
     registrars: registrars.length > 0 || announce !== undefined ? registrars : undefined,
     announce,
     profile,
     maxFailovers,
     tls,
+    transports: sctp === undefined ? undefined : { SCTP: sctp },
     log,
   });
   try {
@@ -142,6 +152,7 @@ export async function userCommand(args: string[], io: CliIo): Promise<number> {
     return 1;
   } finally {
     await user.close();
+    await sctp?.close();
   }
 }
 

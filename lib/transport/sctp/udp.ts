@@ -430,11 +430,24 @@ export class SctpUdpTransport implements MessageTransport {
   }
 
   /**
-   * Aborts every association, stops listening and closes the UDP socket
-   * (graceful ends are the connections' `close()`, before this).
+   * Stops listening, lets associations already shutting down finish (up to
+   * `linger` ms, default 1,000), aborts the rest and closes the UDP socket.
    */
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  close(linger = 1000): Promise<void> {
+    this.closing ??= this.shutDown(linger);
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async shutDown(linger: number): Promise<void> {
+    for (const l of [...this.listeners.values()]) this.unlisten(l);
+    const closing = () => [...this.connections.keys()].some((a) => a.state.startsWith("shutdown"));
+    const end = performance.now() + linger;
+    while (closing() && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (this.closed) return;
     for (const c of [...this.connections.values()]) c.abort();
     for (const l of [...this.listeners.values()]) this.unlisten(l);
     this.pump();
@@ -444,7 +457,8 @@ export class SctpUdpTransport implements MessageTransport {
     const flushed = this.sending === 0
       ? Promise.resolve()
       : new Promise<void>((resolve) => this.drained = resolve);
-    return flushed.then(() => new Promise((resolve) => this.socket.close(() => resolve())));
+    await flushed;
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }
 
