@@ -11,6 +11,7 @@ import type { Endpoint } from "../lib/runtime/endpoint.ts";
 import { startRegistrar } from "../lib/runtime/registrar.ts";
 import { echoService } from "../lib/runtime/services.ts";
 import { createPoolUser, type UserSession } from "../lib/runtime/user.ts";
+import type { MessageTransport } from "../lib/transport/types.ts";
 import type { ElementDriver, UserDriver } from "./context.ts";
 import { ALL_FEATURES, type Feature, type TargetTimers } from "./types.ts";
 
@@ -40,16 +41,24 @@ export interface BuiltinTargets {
   readonly element: ElementDriver;
   /** Starts pool users. */
   readonly user: UserDriver;
+  /** The registrar's SCTP endpoints, when it has an SCTP transport. */
+  readonly sctp?: { readonly asap: Endpoint; readonly enrp: Endpoint };
   /** Stops the registrar. */
   stop(): Promise<void>;
 }
 
-/** Starts the built-in registrar and returns drivers for the built-in element and user. */
+/**
+ * Starts the built-in registrar and returns drivers for the built-in element
+ * and user. With an SCTP transport the registrar listens on SCTP too (its
+ * endpoints are in `sctp`).
+ */
 export async function startBuiltinTargets(
   profile: "rfc" | "nextgen" = "rfc",
+  options: { readonly sctp?: MessageTransport } = {},
 ): Promise<BuiltinTargets> {
   const t = BUILTIN_TIMERS;
   const registrar = await startRegistrar({
+    transports: options.sctp === undefined ? undefined : { SCTP: options.sctp },
     asap: "127.0.0.1:0",
     enrp: "127.0.0.1:0",
     profile,
@@ -102,6 +111,7 @@ export async function startBuiltinTargets(
     },
   };
   return {
+    sctp: registrar.sctp,
     asap: registrar.asap,
     enrp: registrar.enrp,
     timers: t,

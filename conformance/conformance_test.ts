@@ -14,6 +14,7 @@ import { readCapture } from "../lib/capture/mod.ts";
 import { writePcap } from "../lib/capture/writer.ts";
 import { decodeMessage, encodeAsap } from "../lib/protocol/codec.ts";
 import { startRegistrar } from "../lib/runtime/registrar.ts";
+import { SctpUdpTransport } from "../lib/transport/sctp/udp.ts";
 import { BUILTIN_TIMERS, startBuiltinTargets } from "./builtin.ts";
 import { ALL_CASES } from "./cases/mod.ts";
 import type { RunConfig } from "./context.ts";
@@ -167,6 +168,43 @@ Deno.test("the next-generation profile against the built-in registrar", async ()
     assert.ok(BigInt(registration.poolElement.identifier) > 0xffffffffn);
   } finally {
     await builtin.stop();
+  }
+});
+
+Deno.test("over SCTP (in TypeScript, over UDP) against the built-in registrar", async () => {
+  const udpPort = 20000 + Math.floor(Math.random() * 20000);
+  const here = await SctpUdpTransport.open({ host: "127.0.0.1", udpPort, remoteUdpPort: udpPort });
+  const there = await SctpUdpTransport.open({ host: "127.0.0.2", udpPort, remoteUdpPort: udpPort });
+  const builtin = await startBuiltinTargets("rfc", { sctp: here });
+  try {
+    assert.equal(builtin.sctp?.asap.transport, "SCTP");
+    const report = await runConformance(ALL_CASES, {
+      config: config({
+        asap: builtin.sctp!.asap,
+        enrp: builtin.sctp!.enrp,
+        sctp: there,
+        listenHost: "127.0.0.2",
+      }),
+      cases: [
+        "asap/registrar/registration/accept",
+        "asap/registrar/resolution",
+        "asap/registrar/keepalive",
+        "enrp/registrar/presence",
+        "enrp/registrar/handle-table",
+        "enrp/registrar/takeover/as-taker",
+        "robustness/truncated-messages",
+      ],
+    });
+    const bad = report.cases.filter((c) => c.verdict !== "OK");
+    assert.deepEqual(bad.map((c) => `${c.id}: ${c.verdict} ${c.reason}`), []);
+    assert.ok(report.summary.total >= 8, `${report.summary.total} cases`);
+    // The suite's own listeners were SCTP ones: the takeover reached its element over SCTP.
+    const taker = report.cases.find((c) => c.id === "enrp/registrar/takeover/as-taker")!;
+    assert.ok(taker.evidence.notes.some((n) => /accepted from sctp:\/\//.test(n)), "SCTP accept");
+  } finally {
+    await builtin.stop();
+    await here.close();
+    await there.close();
   }
 });
 

@@ -17,9 +17,9 @@ import type {
   WireProfile,
 } from "../lib/protocol/types.ts";
 import { profilePpids } from "../lib/runtime/driver.ts";
-import { type Endpoint, formatEndpoint } from "../lib/runtime/endpoint.ts";
+import { type Endpoint, formatEndpoint, transportParameter } from "../lib/runtime/endpoint.ts";
 import { StreamTransport } from "../lib/transport/tcp.ts";
-import type { Framing, MessageListener } from "../lib/transport/types.ts";
+import type { Framing, MessageListener, MessageTransport } from "../lib/transport/types.ts";
 import { ExpectationFailure, Peer, type PeerRecorder, type WireRecord } from "./peer.ts";
 import type { Evidence, Feature, TargetTimers } from "./types.ts";
 
@@ -85,6 +85,12 @@ export interface RunConfig {
   readonly strict: boolean;
   /** Address the suite's own listeners bind and advertise. */
   readonly listenHost: string;
+  /**
+   * The SCTP transport for `sctp://` targets; when the target is reached
+   * over SCTP, the suite's own listeners use it too (their address is the
+   * transport's advertised one).
+   */
+  readonly sctp?: MessageTransport;
   /** Drives pool elements under test. */
   readonly element?: ElementDriver;
   /** Drives pool users under test. */
@@ -213,7 +219,7 @@ export class CaseContext implements PeerRecorder {
       this,
     );
     try {
-      const connection = await this.tcp.connect(
+      const connection = await this.transportFor(endpoint).connect(
         {
           addresses: [endpoint.address],
           port: endpoint.port,
@@ -229,6 +235,21 @@ export class CaseContext implements PeerRecorder {
     this.peers.push(peer);
     this.note(`${peer.name} connected to ${formatEndpoint(endpoint)}`);
     return peer;
+  }
+
+  /** The transport that reaches an endpoint. */
+  private transportFor(endpoint: Endpoint): MessageTransport {
+    if (endpoint.transport !== "SCTP") return this.tcp;
+    if (this.config.sctp === undefined) {
+      this.unsupported(`${formatEndpoint(endpoint)} needs an SCTP transport`);
+    }
+    return this.config.sctp;
+  }
+
+  /** Whether the suite's own listeners use SCTP (the target speaks SCTP). */
+  get overSctp(): boolean {
+    return this.config.sctp !== undefined &&
+      (this.config.asap?.transport === "SCTP" || this.config.enrp?.transport === "SCTP");
   }
 
   /** A new ASAP connection to the target registrar. */
@@ -263,7 +284,7 @@ export class CaseContext implements PeerRecorder {
     const protocol = kind === "enrp" ? "enrp" : "asap";
     const accepted: Peer[] = [];
     const waiters: (() => void)[] = [];
-    const listener = await this.tcp.listen(
+    const listener = await (this.overSctp ? this.config.sctp! : this.tcp).listen(
       { host: this.config.listenHost, port: 0, framing, ppid: this.ppid[protocol] },
       (connection) => {
         const peer = new Peer(
@@ -282,7 +303,9 @@ export class CaseContext implements PeerRecorder {
       },
     );
     this.listeners.push(listener);
-    const endpoint = { address: this.config.listenHost, port: listener.address.port };
+    const endpoint: Endpoint = this.overSctp
+      ? { address: listener.address.address, port: listener.address.port, transport: "SCTP" }
+      : { address: this.config.listenHost, port: listener.address.port };
     let handedOut = 0;
     return {
       endpoint,
@@ -397,15 +420,7 @@ export class CaseContext implements PeerRecorder {
 
   /** Server Information naming an ENRP endpoint of the suite. */
   serverInformation(registrarId: Identifier, endpoint: Endpoint): ServerInformation {
-    return {
-      registrarId,
-      transport: {
-        type: "TCP",
-        port: endpoint.port,
-        transportUse: 0,
-        addresses: [endpoint.address],
-      },
-    };
+    return { registrarId, transport: transportParameter(endpoint) };
   }
 }
 

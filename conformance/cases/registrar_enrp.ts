@@ -15,6 +15,7 @@ import type {
   PoolElementParameter,
   Presence,
 } from "../../lib/protocol/types.ts";
+import { transportParameter } from "../../lib/runtime/endpoint.ts";
 import type { CaseContext, SuiteListener } from "../context.ts";
 import type { Arrival, Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
@@ -153,12 +154,9 @@ class FakeRegistrar {
 
   /** A pool element this fake owns, reachable for ASAP at `asap` (a session listener). */
   ownElement(_handle: Uint8Array, asap: SuiteListener | undefined): PoolElementParameter {
-    const transport = asap === undefined ? this.ctx.userTransport() : {
-      type: "TCP" as const,
-      port: asap.endpoint.port,
-      transportUse: TransportUse.DataPlusControl,
-      addresses: [asap.endpoint.address],
-    };
+    const transport = asap === undefined
+      ? this.ctx.userTransport()
+      : transportParameter(asap.endpoint, TransportUse.DataPlusControl);
     return this.ctx.poolElement(this.ctx.identifier(), {
       home: this.id,
       transport,

@@ -38,6 +38,8 @@ async function sendAll(
   let peer: Peer | undefined;
   let closedByTarget = 0;
   for (const bytes of inputs) {
+    // SCTP carries no empty messages; over TCP an empty write sends nothing either.
+    if (bytes.length === 0) continue;
     if (peer === undefined || peer.closed) {
       if (peer?.closed) closedByTarget++;
       peer = await ctx.asap();

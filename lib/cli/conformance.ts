@@ -32,7 +32,14 @@ import {
 } from "../../conformance/types.ts";
 import { Port } from "../protocol/constants.ts";
 import { type Endpoint, formatEndpoint } from "../runtime/endpoint.ts";
-import { endpointOption, integerOption, profileOption } from "./common.ts";
+import {
+  endpointOption,
+  integerOption,
+  profileOption,
+  SCTP_HELP,
+  SCTP_OPTIONS,
+  sctpOption,
+} from "./common.ts";
 import { type CliIo, UsageError } from "./io.ts";
 
 /** Help text of `rserpool conformance`. */
@@ -49,8 +56,10 @@ UNSUPPORTED (a feature the target does not claim), FAILED. Without --target
 the built-in implementation is tested (an end-to-end test of this library).
 
 Target:
-  --target URL          the registrar's ASAP endpoint, tcp://host:port
-  --enrp URL            its ENRP endpoint, tcp://host:port (for ENRP cases)
+  --target URL          the registrar's ASAP endpoint, tcp://host:port or
+                        sctp://host:port (SCTP in TypeScript over UDP, RFC 6951:
+                        kernel SCTP with net.sctp.udp_port/encap_port set speaks it)
+  --enrp URL            its ENRP endpoint, tcp:// or sctp:// (for ENRP cases)
   --features LIST       optional features the target implements, comma-separated:
                         hropt, takeover-suggestion, nextgen-ids, home-keepalive,
                         control-channel, controlled; "all"; default none
@@ -59,12 +68,16 @@ Target:
   --timer NAME=MS       one of the target's timers: keepAliveInterval,
                         keepAliveTimeout, peerHeartbeatCycle, maxTimeLastHeard,
                         maxTimeNoResponse, maxBadPeReports, handleTablePage, slack
-  --listen HOST         address of the suite's own listeners (default 127.0.0.1)
+  --listen HOST         address of the suite's own listeners (default 127.0.0.1;
+                        over SCTP: --sctp-advertise)
   --spawn-element CMD   start a pool element under test with this shell command;
                         {registrars} becomes the suite's registrar endpoints
                         (comma-separated host:port), {pool} the pool handle
   --spawn-user CMD      start a pool user under test; {registrar}, {pool}; lines
                         written to its standard input are its application data
+
+SCTP (for sctp:// targets):
+${SCTP_HELP}
 
 Selection and output:
   --cases GLOB          only these cases (repeatable; * within a segment, **
@@ -100,13 +113,11 @@ const ROLES: readonly Role[] = [
 
 function targetUrl(name: string, url: string, defaultPort: number): Endpoint {
   const m = /^(tcp|sctp):\/\/(.+)$/.exec(url);
-  if (m === null) throw new UsageError(`--${name}: expected tcp://host:port, got "${url}"`);
-  if (m[1] === "sctp") {
-    throw new UsageError(
-      `--${name}: sctp:// targets need the SCTP transport, which is not built yet; use tcp://`,
-    );
+  if (m === null) {
+    throw new UsageError(`--${name}: expected tcp://host:port or sctp://host:port, got "${url}"`);
   }
-  return endpointOption(name, m[2], { port: defaultPort });
+  const e = endpointOption(name, m[2], { port: defaultPort });
+  return m[1] === "sctp" ? { ...e, transport: "SCTP" } : e;
 }
 
 function shellDriver(template: string, io: CliIo): ElementDriver & UserDriver {
@@ -169,6 +180,7 @@ export async function conformanceCommand(args: string[], io: CliIo): Promise<num
       list: { type: "boolean" },
       markdown: { type: "boolean" },
       "check-capture": { type: "string" },
+      ...SCTP_OPTIONS,
       help: { type: "boolean", short: "h" },
     },
     allowPositionals: true,
@@ -279,7 +291,13 @@ export async function conformanceCommand(args: string[], io: CliIo): Promise<num
     if (values["spawn-element"] !== undefined || values["spawn-user"] !== undefined) {
       features.add("controlled");
     }
+    const sctp = await sctpOption(
+      values,
+      asap.transport === "SCTP" || enrp?.transport === "SCTP",
+    );
+    if (sctp !== undefined) stop = () => sctp.close();
     config = {
+      sctp,
       asap,
       enrp,
       profile,

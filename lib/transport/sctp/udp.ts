@@ -97,6 +97,9 @@ class SctpConnection implements MessageConnection {
   }
   send(ppid: number, payload: Uint8Array): void {
     if (!this.open) throw new TransportError("closed", "the SCTP association is closed");
+    if (payload.length === 0) {
+      throw new TransportError("empty-message", "SCTP cannot send an empty message");
+    }
     if (!this.transport.send(this, ppid, payload)) {
       this.abort();
       this.end(new TransportError("congested", "SCTP send buffer full"));
