@@ -210,6 +210,7 @@ export class CaseContext implements PeerRecorder {
     endpoint: Endpoint,
     protocol: "asap" | "enrp",
     framing: Framing = "message",
+    localPort?: number,
   ): Promise<Peer> {
     const peer = new Peer(
       `${framing === "session" ? "session" : protocol}#${++this.names}`,
@@ -225,6 +226,7 @@ export class CaseContext implements PeerRecorder {
           port: endpoint.port,
           framing,
           ppid: protocol === "asap" ? this.ppid.asap : this.ppid.enrp,
+          localPort,
         },
         peer.handlers(),
       );
@@ -260,10 +262,14 @@ export class CaseContext implements PeerRecorder {
     return this.connect(this.config.asap, "asap");
   }
 
-  /** A new ENRP connection to the target registrar. */
-  enrp(): Promise<Peer> {
+  /**
+   * A new ENRP connection to the target registrar; over SCTP from
+   * `localPort` when given (a suite listener's port, as a registrar's ENRP
+   * associations start at its ENRP port).
+   */
+  enrp(localPort?: number): Promise<Peer> {
     if (this.config.enrp === undefined) this.unsupported("no ENRP endpoint of the target (--enrp)");
-    return this.connect(this.config.enrp, "enrp");
+    return this.connect(this.config.enrp, "enrp", "message", localPort);
   }
 
   /**
@@ -420,7 +426,14 @@ export class CaseContext implements PeerRecorder {
 
   /** Server Information naming an ENRP endpoint of the suite. */
   serverInformation(registrarId: Identifier, endpoint: Endpoint): ServerInformation {
-    return { registrarId, transport: transportParameter(endpoint) };
+    return {
+      registrarId,
+      transport: transportParameter(
+        endpoint.transport === undefined && this.overSctp
+          ? { ...endpoint, transport: "SCTP" }
+          : endpoint,
+      ),
+    };
   }
 }
 

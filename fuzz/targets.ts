@@ -51,6 +51,7 @@ import { DecodeContext, Scanner } from "../lib/protocol/scanner.ts";
 import type { RSerPoolMessage, WireProfile } from "../lib/protocol/types.ts";
 import { encodeInScratch, type Writer } from "../lib/protocol/writer.ts";
 import * as arb from "../lib/testing/arbitraries.ts";
+import { sctpEndpointTarget, sctpPacketTarget } from "./sctp_targets.ts";
 import { MessageDeframer, SessionDeframer } from "../lib/transport/framing.ts";
 import { parseHex, toHex } from "../lib/wire/hex.ts";
 import { mutateBytes, mutateMessage, mutateParameter, Rng } from "../lib/testing/mutate.ts";
@@ -566,5 +567,7 @@ export const TARGETS: ReadonlyMap<string, FuzzTarget> = new Map(
     captureTarget,
     framerTarget,
     cliHexTarget,
+    sctpPacketTarget,
+    sctpEndpointTarget,
   ].map((t) => [t.name, t]),
 );

@@ -42,7 +42,7 @@ class FakeRegistrar {
   /** Connects to the target's ENRP endpoint and introduces itself with a Presence (Reply required). */
   static async join(ctx: CaseContext, options: { wait?: boolean } = {}): Promise<FakeRegistrar> {
     const listener = await ctx.listen("enrp");
-    const peer = await ctx.enrp();
+    const peer = await ctx.enrp(listener.endpoint.port);
     const fake = new FakeRegistrar(ctx, ctx.identifier(), peer, listener);
     fake.automate(peer);
     // Connections the target opens to the suite's ENRP endpoint: answered the same way.

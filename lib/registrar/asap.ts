@@ -43,8 +43,9 @@ function forUsers(node: PoolElementNode): PoolElementParameter {
  * The ASAP transport of an element registering over a connection (RFC 5352
  * §3.1 step 5): the connection's remote end. Over TCP that end is an
  * ephemeral client port nobody can connect to, so the element's ASAP
- * endpoint is its User Transport when that carries control messages (TCP,
- * DATA PLUS CONTROL: registrars reach it with session framing), and the
+ * endpoint is its User Transport when that carries control messages (DATA
+ * PLUS CONTROL: registrars reach it there, over TCP with session framing,
+ * over SCTP as on any association), and the
  * remote end otherwise, as on SCTP: peers (RSPLIB's above all) require an
  * ASAP Transport in every Handle Update (docs/transports.md).
  */
@@ -56,10 +57,13 @@ function asapTransportOf(
   if (remote === undefined) return undefined;
   const user = element.userTransport;
   if (
-    remote.transport === "TCP" && user.type === "TCP" &&
+    remote.transport === "TCP" && (user.type === "TCP" || user.type === "SCTP") &&
     user.transportUse === TransportUse.DataPlusControl
   ) {
-    return user;
+    // Over SCTP the Transport Use of an ASAP endpoint means nothing, and RSPLIB
+    // refuses one with the control-channel flag ("invalid registrator"); over TCP
+    // it tells peers to use session framing there.
+    return user.type === "SCTP" ? { ...user, transportUse: TransportUse.DataOnly } : user;
   }
   return {
     type: remote.transport ?? "SCTP",

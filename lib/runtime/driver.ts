@@ -87,8 +87,13 @@ export interface RoleDriverOptions<E> {
   readonly log?: Logger;
   /** Clock (default {@link monotonicNow}). */
   readonly clock?: () => number;
-  /** Open ASAP associations over SCTP from this local port (a pool element's session port). */
-  readonly sctpLocalPort?: number;
+  /**
+   * Open SCTP associations from these local ports: ASAP from a pool
+   * element's session port (registrars taking it over reach it there), ENRP
+   * from a registrar's ENRP port (RSPLIB only accepts a Presence whose
+   * Server Information names the association's own port).
+   */
+  readonly sctpLocalPorts?: { readonly asap?: number; readonly enrp?: number };
 }
 
 interface Live {
@@ -347,8 +352,12 @@ export class RoleDriver<E> {
         port: remote.port,
         framing,
         ppid: protocol === "enrp" ? this.ppid.enrp : this.ppid.asap,
-        localPort: remote.type === "SCTP" && protocol === "asap"
-          ? this.options.sctpLocalPort
+        localPort: remote.type !== "SCTP"
+          ? undefined
+          : protocol === "asap"
+          ? this.options.sctpLocalPorts?.asap
+          : protocol === "enrp"
+          ? this.options.sctpLocalPorts?.enrp
           : undefined,
       },
       this.handlers(id, protocol),

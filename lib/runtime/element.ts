@@ -373,7 +373,7 @@ export async function registerPoolElement(
     role,
     profile,
     transports: { ...options.transports, TCP: tcp },
-    sctpLocalPort: overSctp ? listener.address.port : undefined,
+    sctpLocalPorts: overSctp ? { asap: listener.address.port } : undefined,
     channels: {},
     onEvent,
     onSessionData: (id, ppid, payload) => guarded(id, "data", (h) => h.data?.(payload, ppid)),

@@ -225,6 +225,7 @@ export async function startRegistrar(
       role: registrar,
       profile,
       transports,
+      sctpLocalPorts: sctp === undefined ? undefined : { enrp: sctp.enrp.port },
       channels,
       onEvent,
       log,

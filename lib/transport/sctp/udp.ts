@@ -54,6 +54,13 @@ export interface SctpUdpSettings extends SctpEndpointOptions {
   readonly map?: Readonly<Record<string, string>>;
   /** The address peers know this end by (default: `host`, or `127.0.0.1` for a wildcard). */
   readonly advertise?: string;
+  /**
+   * The SCTP address of peers whose packets arrive from a UDP source
+   * address, `udp source → address`, where a NAT stands between (a VM's
+   * user-mode network: `{"127.0.0.1": "10.0.2.15"}`). Connections report it
+   * as their remote address; replies still go where the packets came from.
+   */
+  readonly sources?: Readonly<Record<string, string>>;
   /** Give up a handshake after this many milliseconds (default 10,000). */
   readonly connectTimeout?: number;
   /** Largest UDP payload accepted (default 65,507); larger ones are dropped. */
@@ -357,7 +364,11 @@ export class SctpUdpTransport implements MessageTransport {
       const c = new SctpConnection(
         this,
         a,
-        { address: e.remote.address, port: a.remotePort, transport: "SCTP" },
+        {
+          address: this.settings.sources?.[e.remote.address] ?? e.remote.address,
+          port: a.remotePort,
+          transport: "SCTP",
+        },
         { address: this.advertised, port: a.localPort, transport: "SCTP" },
         listener.options.ppid ?? 0,
       );
