@@ -1,26 +1,39 @@
 /**
  * Robustness over the network: a health check (a well-behaved client's
  * Handle Resolution must be answered), and bursts of mutated ASAP or ENRP
- * messages sent over TCP to a running target, with a health check after
+ * messages sent over TCP or SCTP to a running target, with a health check after
  * each burst. Used by the conformance suite's robustness cases and by
  * `deno task fuzz --network`.
  *
  * @module
  */
 
-import net from "node:net";
 import { decodeAsap, encodeAsap, encodeMessage } from "../lib/protocol/codec.ts";
 import type { WireProfile } from "../lib/protocol/types.ts";
 import { mutateBytes, mutateMessage, Rng } from "../lib/testing/mutate.ts";
-import { MessageDeframer } from "../lib/transport/framing.ts";
+import { profilePpids } from "../lib/runtime/driver.ts";
+import { StreamTransport } from "../lib/transport/tcp.ts";
+import type { MessageConnection, MessageTransport } from "../lib/transport/types.ts";
 import { sampleMessages } from "./samples.ts";
+
+/** An endpoint of the target: TCP unless `transport` says SCTP. */
+export interface TargetEndpoint {
+  /** Address. */
+  readonly address: string;
+  /** Port. */
+  readonly port: number;
+  /** `"SCTP"` for an SCTP endpoint (needs an SCTP transport); TCP otherwise. */
+  readonly transport?: "TCP" | "SCTP";
+}
 
 /** Options of {@link networkFuzz}. */
 export interface NetworkFuzzOptions {
   /** The target's ASAP endpoint (answers the health check). */
-  readonly asap: { readonly address: string; readonly port: number };
+  readonly asap: TargetEndpoint;
   /** Where the mutated messages go (default: the ASAP endpoint). */
-  readonly send?: { readonly address: string; readonly port: number };
+  readonly send?: TargetEndpoint;
+  /** The transport of SCTP endpoints. */
+  readonly sctp?: MessageTransport;
   /** Which protocol the mutated messages start from. */
   readonly protocol?: "asap" | "enrp";
   /** Wire profile of the messages (default rfc). */
@@ -55,62 +68,74 @@ export interface NetworkFuzzStats {
   unhealthy?: { burst: number; reason: string; lastInputs: string[] };
 }
 
-function connect(address: string, port: number, timeout: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: address, port });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no connection in ${timeout} ms`));
-    }, timeout);
-    s.once("connect", () => {
-      clearTimeout(timer);
-      resolve(s);
-    });
-    s.once("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
+/** The transport that reaches an endpoint: the given SCTP one for `sctp://`, TCP otherwise. */
+function transportFor(
+  endpoint: TargetEndpoint,
+  sctp: MessageTransport | undefined,
+  timeout: number,
+): MessageTransport {
+  if (endpoint.transport === "SCTP") {
+    if (sctp === undefined) throw new Error("an SCTP endpoint needs an SCTP transport");
+    return sctp;
+  }
+  return new StreamTransport({ connectTimeout: timeout, idleTimeout: 0 });
+}
+
+/** Opens a message connection; `message` and `closed` report what happens on it. */
+async function open(
+  endpoint: TargetEndpoint,
+  ppid: number,
+  timeout: number,
+  sctp: MessageTransport | undefined,
+  message: (payload: Uint8Array) => void,
+  closed: (error?: Error) => void,
+): Promise<MessageConnection> {
+  return await transportFor(endpoint, sctp, timeout).connect(
+    { addresses: [endpoint.address], port: endpoint.port, framing: "message", ppid, timeout },
+    { message: (_ppid, payload) => message(payload), closed },
+  );
 }
 
 /** Asks for a pool over a fresh connection: resolves when any answer arrives. */
 export async function healthCheck(
-  asap: { address: string; port: number },
+  asap: TargetEndpoint,
   timeout = 2000,
   profile: WireProfile = "rfc",
+  sctp?: MessageTransport,
 ): Promise<string | undefined> {
-  let socket: net.Socket;
+  let finish: (reason: string | undefined) => void = () => {};
+  const done = new Promise<string | undefined>((resolve) => finish = resolve);
+  let connection: MessageConnection;
   try {
-    socket = await connect(asap.address, asap.port, timeout);
+    connection = await open(
+      asap,
+      profilePpids(profile).asap,
+      timeout,
+      sctp,
+      (payload) => {
+        try {
+          const m = decodeAsap(payload, { lenient: true, profile });
+          finish(m.type === "HandleResolutionResponse" ? undefined : `answered with ${m.type}`);
+        } catch (e) {
+          finish(`unreadable answer: ${(e as Error).message}`);
+        }
+      },
+      (e) => finish(e ? `connection error: ${e.message}` : "connection closed without an answer"),
+    );
   } catch (e) {
     return `cannot connect: ${(e as Error).message}`;
   }
-  return await new Promise<string | undefined>((resolve) => {
-    const deframer = new MessageDeframer(0);
-    const timer = setTimeout(() => finish(`no answer in ${timeout} ms`), timeout);
-    const finish = (reason: string | undefined) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(reason);
-    };
-    socket.on("data", (chunk: Uint8Array) => {
-      try {
-        for (const f of deframer.push(new Uint8Array(chunk))) {
-          const m = decodeAsap(f.payload, { lenient: true, profile });
-          finish(m.type === "HandleResolutionResponse" ? undefined : `answered with ${m.type}`);
-          return;
-        }
-      } catch (e) {
-        finish(`unreadable answer: ${(e as Error).message}`);
-      }
-    });
-    socket.on("error", (e) => finish(`connection error: ${e.message}`));
-    socket.on("close", () => finish("connection closed without an answer"));
-    socket.write(encodeAsap({
-      type: "HandleResolution",
-      poolHandle: new TextEncoder().encode("health-check"),
-    }, { profile }));
-  });
+  const timer = setTimeout(() => finish(`no answer in ${timeout} ms`), timeout);
+  connection.send(
+    profilePpids(profile).asap,
+    encodeAsap({ type: "HandleResolution", poolHandle: new TextEncoder().encode("health-check") }, {
+      profile,
+    }),
+  );
+  const reason = await done;
+  clearTimeout(timer);
+  connection.abort();
+  return reason;
 }
 
 /** Sends mutated bursts and checks the target's health after each. */
@@ -127,19 +152,30 @@ export async function networkFuzz(options: NetworkFuzzOptions): Promise<NetworkF
   const stats: NetworkFuzzStats = { bursts: 0, messages: 0, closedByTarget: 0, healthy: 0 };
   while (stats.bursts < maxBursts && Date.now() < deadline) {
     const sent: Uint8Array[] = [];
-    let socket: net.Socket | undefined;
+    let connection: MessageConnection | undefined;
     try {
-      socket = await connect(target.address, target.port, options.healthTimeout ?? 2000);
-      socket.on("error", () => {});
       let closed = false;
-      socket.on("close", () => closed = true);
+      const ppids = profilePpids(profile);
+      connection = await open(
+        target,
+        protocol === "enrp" ? ppids.enrp : ppids.asap,
+        options.healthTimeout ?? 2000,
+        options.sctp,
+        () => {},
+        () => closed = true,
+      );
       for (let i = 0; i < burstSize && !closed; i++) {
         let m = rng.pick(valid);
         for (let k = 1 + rng.below(3); k > 0; k--) {
           m = rng.chance(0.7) ? mutateMessage(rng, m, valid) : mutateBytes(rng, m, valid);
         }
+        if (m.length === 0) continue; // SCTP carries no empty messages
         sent.push(m);
-        socket.write(m);
+        try {
+          connection.send(protocol === "enrp" ? ppids.enrp : ppids.asap, m);
+        } catch {
+          break; // closed under us
+        }
         stats.messages++;
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -147,10 +183,15 @@ export async function networkFuzz(options: NetworkFuzzOptions): Promise<NetworkF
     } catch {
       // connection refused: the health check below decides
     } finally {
-      socket?.destroy();
+      connection?.abort();
     }
     stats.bursts++;
-    const reason = await healthCheck(options.asap, options.healthTimeout ?? 2000, profile);
+    const reason = await healthCheck(
+      options.asap,
+      options.healthTimeout ?? 2000,
+      profile,
+      options.sctp,
+    );
     if (reason !== undefined) {
       stats.unhealthy = {
         burst: stats.bursts,

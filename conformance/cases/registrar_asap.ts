@@ -244,7 +244,12 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
       const first = ctx.identifier();
       await registerOk(ctx, pe, handle, first);
       const second = ctx.identifier();
-      const r = await registerAt(ctx, pe, handle, second, options);
+      // The suite's own address: registrars may drop addresses of a narrower scope.
+      const local = { addresses: [ctx.config.listenHost] };
+      const r = await registerAt(ctx, pe, handle, second, {
+        ...options,
+        transport: "transport" in options ? { ...options.transport, ...local } : undefined,
+      });
       ctx.must(r.reject, "R=1 (refused)", "R=0 (accepted)");
       ctx.must(
         (r.operationError ?? []).some((c) => c.code === code),

@@ -157,10 +157,17 @@ class FakeRegistrar {
     const transport = asap === undefined
       ? this.ctx.userTransport()
       : transportParameter(asap.endpoint, TransportUse.DataPlusControl);
+    // Over SCTP an ASAP endpoint is an SCTP one with Transport Use DATA ONLY (RSPLIB
+    // refuses anything else); over TCP it is the session port the user transport names.
+    const asapTransport = !this.ctx.overSctp ? transport : transportParameter(
+      asap?.endpoint ??
+        { address: this.ctx.config.listenHost, port: transport.port, transport: "SCTP" },
+      TransportUse.DataOnly,
+    );
     return this.ctx.poolElement(this.ctx.identifier(), {
       home: this.id,
       transport,
-      asapTransport: transport,
+      asapTransport,
       life: 60_000,
     });
   }

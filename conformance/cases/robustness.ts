@@ -22,6 +22,7 @@ async function stillServing(ctx: CaseContext, after: string): Promise<void> {
     ctx.config.asap!,
     ctx.answerTime + ctx.timers.slack,
     ctx.config.profile,
+    ctx.config.sctp,
   );
   if (reason !== undefined) {
     ctx.fail(`the registrar still answering a Handle Resolution after ${after}`, reason);
@@ -216,6 +217,7 @@ export const ROBUSTNESS_CASES: readonly ConformanceCase[] = [
     async run(ctx) {
       const stats = await networkFuzz({
         asap: ctx.config.asap!,
+        sctp: ctx.config.sctp,
         profile: ctx.config.profile,
         seed: 0x0c0ffee,
         bursts: 20,
@@ -246,6 +248,7 @@ export const ROBUSTNESS_CASES: readonly ConformanceCase[] = [
       if (ctx.config.enrp === undefined) ctx.unsupported("no ENRP endpoint of the target (--enrp)");
       const stats = await networkFuzz({
         asap: ctx.config.asap!,
+        sctp: ctx.config.sctp,
         send: ctx.config.enrp,
         protocol: "enrp",
         profile: ctx.config.profile,
