@@ -66,6 +66,8 @@ export const KNOWN_RSPLIB_DEVIATIONS: Readonly<Record<string, string>> = {
     "never puts ENRP Takeover Server on the wire ('Sending TakeoverServer failed': sent on the ENRP socket with association id 0)",
   "enrp/registrar/error/unrecognized-message":
     "ignores unknown ENRP message types, sends no ENRP Error",
+  "robustness/mutated-bursts":
+    "crashes: 'INTERNAL ERROR in ./src/poolhandle.c, line 40: condition size <= MAX_POOLHANDLESIZE is not satisfied!' on a mutated message with an overlong pool handle",
   "robustness/malformed-parameters":
     "crashes: 'Unsupported address family #0 / FATAL ERROR - ABORTING' in getScope() on a mutated ASAP message",
 };

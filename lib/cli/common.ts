@@ -38,6 +38,7 @@ export const SCTP_OPTIONS = {
   "sctp-udp": { type: "string" },
   "sctp-remote-udp-port": { type: "string" },
   "sctp-map": { type: "string", multiple: true },
+  "sctp-source": { type: "string", multiple: true },
   "sctp-advertise": { type: "string" },
 } as const;
 
@@ -49,6 +50,8 @@ export const SCTP_HELP =
   --sctp-remote-udp-port N  peers' UDP port until learned (default 9899)
   --sctp-map ADDR=HOST:PORT  send SCTP packets for ADDR to this UDP address
                          (repeatable; e.g. a VM behind a port forward)
+  --sctp-source UDPADDR=ADDR  packets from UDPADDR come from the SCTP peer ADDR
+                         (repeatable; a NAT in between, e.g. QEMU's user network)
   --sctp-advertise ADDR  the address peers know this host's SCTP by`;
 
 /**
@@ -62,6 +65,7 @@ export async function sctpOption(
     "sctp-udp"?: string;
     "sctp-remote-udp-port"?: string;
     "sctp-map"?: string[];
+    "sctp-source"?: string[];
     "sctp-advertise"?: string;
   },
   needed: boolean,
@@ -69,7 +73,7 @@ export async function sctpOption(
 ): Promise<SctpUdpTransport | undefined> {
   const asked = values.sctp === true || values["sctp-udp"] !== undefined ||
     values["sctp-remote-udp-port"] !== undefined || values["sctp-map"] !== undefined ||
-    values["sctp-advertise"] !== undefined;
+    values["sctp-source"] !== undefined || values["sctp-advertise"] !== undefined;
   if (!asked && !needed) return undefined;
   const udp = values["sctp-udp"] === undefined
     ? { address: "127.0.0.1", port: defaultUdpPort }
@@ -80,6 +84,14 @@ export async function sctpOption(
     if (eq < 1) throw new UsageError(`--sctp-map: expected ADDR=HOST:PORT, got "${m}"`);
     const target = endpointOption("sctp-map", m.slice(eq + 1), { port: SCTP_UDP_PORT });
     map[m.slice(0, eq)] = `${target.address}:${target.port}`;
+  }
+  const sources: Record<string, string> = {};
+  for (const m of values["sctp-source"] ?? []) {
+    const [from, to] = m.split("=");
+    if (!net.isIP(from ?? "") || !net.isIP(to ?? "")) {
+      throw new UsageError(`--sctp-source: expected UDPADDR=ADDR (two IP addresses), got "${m}"`);
+    }
+    sources[from] = to;
   }
   const advertise = values["sctp-advertise"];
   if (advertise !== undefined && !net.isIP(advertise)) {
@@ -93,6 +105,7 @@ export async function sctpOption(
         ? undefined
         : integerOption("sctp-remote-udp-port", values["sctp-remote-udp-port"], 1, 65535),
       map,
+      sources,
       advertise,
     });
   } catch (e) {

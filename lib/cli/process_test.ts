@@ -118,6 +118,55 @@ Deno.test("processes: an element is killed, the user fails over and every line i
   }
 });
 
+Deno.test("processes: registrar, element and user over SCTP/UDP (--sctp, sctp:// endpoints)", async () => {
+  const all: Program[] = [];
+  const udp = String(20000 + Math.floor(Math.random() * 20000));
+  try {
+    const pr = Program.deno(
+      "registrar",
+      "--asap",
+      "127.0.0.1:0",
+      "--enrp",
+      "127.0.0.1:0",
+      "--sctp",
+      "--sctp-udp",
+      `127.0.0.1:${udp}`,
+      "--sctp-remote-udp-port",
+      udp,
+    );
+    all.push(pr);
+    const [, port] = await pr.wait(/sctp="sctp:\/\/127\.0\.0\.1:(\d+),/);
+    const at = `sctp://127.0.0.1:${port}`;
+    const pe = Program.deno(
+      "element",
+      "--listen",
+      "sctp://127.0.0.2:0",
+      "--registrar",
+      at,
+      "--sctp-udp",
+      `127.0.0.2:${udp}`,
+      "--sctp-remote-udp-port",
+      udp,
+    );
+    all.push(pe);
+    await pe.wait(/registered pool=echo element=0x[0-9a-f]+/);
+    await pr.wait(/element registered pool=echo/);
+    const pu = Program.deno("user", "--registrar", at, "--sctp-remote-udp-port", udp);
+    all.push(pu);
+    pu.child.stdin!.end("one\ntwo\n");
+    assert.equal(await pu.exited, 0, pu.err);
+    assert.equal(pu.out, "one\ntwo\n");
+    assert.match(pu.err, /session up .*at="SCTP 127\.0\.0\.2:\d+"/);
+    pe.kill("SIGINT");
+    assert.equal(await pe.exited, 0);
+    await pr.wait(/reason=deregistered/);
+    pr.kill("SIGINT");
+    assert.equal(await pr.exited, 0);
+  } finally {
+    await cleanup(all);
+  }
+});
+
 Deno.test("processes: a registrar is killed and its peer takes over its element", async () => {
   const all: Program[] = [];
   const fast = [

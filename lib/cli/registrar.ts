@@ -70,7 +70,7 @@ Examples:
   rserpool registrar --asap 0.0.0.0:3863 --enrp 0.0.0.0:9901 --multicast
   rserpool registrar --asap :3864 --enrp :9902 --peer 127.0.0.1:9901 --status :8863
   rserpool registrar --sctp --peer sctp://10.0.2.15:9901 --sctp-advertise 10.0.2.2 \
-    --sctp-map 10.0.2.15=127.0.0.1:19899   # RSPLIB in a VM (docs/interop.md)
+    --sctp-map 10.0.2.15=127.0.0.1:19899 --sctp-source 127.0.0.1=10.0.2.15   # RSPLIB in a VM
 `;
 
 /** Reads and checks an authorization rules file. */
