@@ -52,5 +52,6 @@ export {
   networkFuzz,
   type NetworkFuzzOptions,
   type NetworkFuzzStats,
+  type TargetEndpoint,
 } from "./network.ts";
 export { sampleMessages } from "./samples.ts";

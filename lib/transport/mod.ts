@@ -55,15 +55,40 @@ export {
   Association,
   type AssociationConfig,
   type AssociationEvent,
+  type AssociationParameters,
   type AssociationState,
+  type AssociationStats,
   type CloseReason,
   DEFAULT_ASSOCIATION_CONFIG,
 } from "./sctp/association.ts";
 export {
   type DatagramAddress,
   type EndpointEvent,
+  type EndpointStats,
+  type OutgoingDatagram,
   SctpEndpoint,
   type SctpEndpointOptions,
 } from "./sctp/endpoint.ts";
-export { type Chunk, decodePacket, encodePacket, type SctpPacket } from "./sctp/chunk.ts";
-export { SimNet, type SimNetOptions } from "./sctp/simnet.ts";
+export {
+  type BareChunk,
+  type CauseChunk,
+  checksumMatches,
+  type Chunk,
+  ChunkType,
+  type CookieEchoChunk,
+  type DataChunk,
+  decodePacket,
+  DEFAULT_PACKET_LIMITS,
+  encodePacket,
+  type HeartbeatChunk,
+  type InitChunk,
+  type PacketLimits,
+  type SackChunk,
+  SctpCause,
+  type SctpErrorCause,
+  type SctpPacket,
+  type SctpParameter,
+  type ShutdownChunk,
+  type UnknownChunk,
+} from "./sctp/chunk.ts";
+export { type SimHost, SimNet, type SimNetOptions } from "./sctp/simnet.ts";

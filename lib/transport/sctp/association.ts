@@ -279,6 +279,7 @@ export class Association {
     this.rto = this.config.rtoInitial;
   }
 
+  /** A random non-zero 32-bit value (verification tags, TSNs). */
   private nonZero(): number {
     for (;;) {
       const v = this.random() >>> 0;
@@ -347,6 +348,7 @@ export class Association {
     this.sendInit();
   }
 
+  /** Sends (or resends) INIT. */
   private sendInit(): void {
     // INIT goes with verification tag 0.
     this.out.push([this.initChunk!]);
@@ -381,6 +383,7 @@ export class Association {
     return a;
   }
 
+  /** Enters ESTABLISHED with the agreed parameters. */
   private establish(params: AssociationParameters): void {
     this.params = params;
     this.nextTsn = params.localInitialTsn;
@@ -523,6 +526,7 @@ export class Association {
     }
   }
 
+  /** An INIT ACK in COOKIE-WAIT: echo the cookie (§5.1 C). */
   private onInitAck(c: InitChunk): void {
     if (this.stateValue !== "cookie-wait") return;
     const cookie = c.parameters.find((x) => x.type === 7);
@@ -568,6 +572,7 @@ export class Association {
     this.t1 = this.now + this.rto;
   }
 
+  /** Accepts a DATA chunk: duplicates, window, reassembly, SACK scheduling. */
   private onData(c: DataChunk): void {
     if (this.params === undefined) return;
     if (
@@ -691,6 +696,7 @@ export class Association {
     }
   }
 
+  /** Hands a complete user message to the user, in order where ordered. */
   private deliver(streamId: number, ppid: number, unordered: boolean, data: Uint8Array): void {
     this.stats.messagesDelivered++;
     this.events.push({ kind: "message", streamId, ppid, unordered, data });
@@ -714,6 +720,7 @@ export class Association {
     return gaps;
   }
 
+  /** The SACK chunk describing what has arrived (gaps and duplicates). */
   private sack(): SackChunk {
     const chunk: SackChunk = {
       type: "SACK",
@@ -770,6 +777,7 @@ export class Association {
     return true;
   }
 
+  /** A SACK: acknowledges, counts misses for fast retransmit, adjusts cwnd and rwnd. */
   private onSack(c: SackChunk): void {
     if (this.params === undefined) return;
     // Ignore SACKs older than the newest one (§6.2.1 D i).
@@ -857,6 +865,7 @@ export class Association {
     this.maybeFinishShutdown();
   }
 
+  /** Updates SRTT, RTTVAR and RTO from one round-trip sample (§6.3.1). */
   private measure(rtt: number): void {
     const { rtoMin, rtoMax } = this.config;
     if (this.srtt === undefined) {
@@ -1006,6 +1015,7 @@ export class Association {
     if (this.heartbeatAt !== undefined && now >= this.heartbeatAt) this.onHeartbeatTimer();
   }
 
+  /** T1 expired: retransmits INIT or COOKIE ECHO, or gives up. */
   private onT1(): void {
     this.t1Count++;
     if (this.t1Count > this.config.maxInitRetransmits) {
@@ -1020,6 +1030,7 @@ export class Association {
     } else this.t1 = undefined;
   }
 
+  /** T3-rtx expired: backs off, marks outstanding data for retransmission (§6.3.3). */
   private onT3(): void {
     this.stats.timeouts++;
     this.errors++;
@@ -1044,6 +1055,7 @@ export class Association {
     this.t3 = this.now + this.rto;
   }
 
+  /** Sets the next HEARTBEAT time (interval plus RTO, jittered). */
   private scheduleHeartbeat(): void {
     const hb = this.config.heartbeatInterval;
     this.heartbeatAt = hb > 0
@@ -1051,6 +1063,7 @@ export class Association {
       : undefined;
   }
 
+  /** Sends a HEARTBEAT on an idle path, counting unanswered ones as errors. */
   private onHeartbeatTimer(): void {
     if (this.stateValue !== "established") {
       this.heartbeatAt = undefined;
@@ -1082,6 +1095,7 @@ export class Association {
     this.scheduleHeartbeat();
   }
 
+  /** A HEARTBEAT ACK: the path is alive; its echoed time is an RTT sample. */
   private onHeartbeatAck(info: Uint8Array): void {
     if (info.length !== 12) return;
     const v = new DataView(info.buffer, info.byteOffset, 12);
@@ -1112,6 +1126,7 @@ export class Association {
     }
   }
 
+  /** A SHUTDOWN: acknowledges its TSN and moves to SHUTDOWN-RECEIVED. */
   private onShutdown(cumulativeTsnAck: number): void {
     // A SHUTDOWN acknowledges data like a SACK without gaps.
     this.onSack({
@@ -1134,6 +1149,7 @@ export class Association {
     this.maybeFinishShutdown();
   }
 
+  /** Moves the shutdown on once everything sent is acknowledged (§9.2). */
   private maybeFinishShutdown(): void {
     if (this.queue.length > 0 || this.outstanding.length > 0) return;
     if (this.stateValue === "shutdown-pending") {
@@ -1147,11 +1163,13 @@ export class Association {
     }
   }
 
+  /** Sends SHUTDOWN with the cumulative TSN received. */
   private sendShutdown(): void {
     this.out.push([{ type: "SHUTDOWN", cumulativeTsnAck: this.cumTsn }]);
     this.t2 = this.now + this.rto;
   }
 
+  /** T2 expired: retransmits SHUTDOWN or SHUTDOWN ACK, or gives up. */
   private onT2(): void {
     this.t2Count++;
     if (this.t2Count > this.config.associationMaxRetrans) {
@@ -1172,6 +1190,7 @@ export class Association {
     this.abortWith(SctpCause.UserInitiatedAbort, new TextEncoder().encode(reason), "abort");
   }
 
+  /** Sends an ABORT with one error cause and closes. */
   private abortWith(code: number, info: Uint8Array, reason: CloseReason): void {
     if (this.stateValue === "closed") return;
     const cause: SctpErrorCause = { code, info };
@@ -1181,6 +1200,7 @@ export class Association {
     this.close(reason, `cause ${code}`, false);
   }
 
+  /** Ends the association: reports why, optionally with an ABORT to the peer. */
   private close(reason: CloseReason, detail: string | undefined, sendAbort: boolean): void {
     if (this.stateValue === "closed") return;
     if (sendAbort) this.out.push([{ type: "ABORT", reflected: false, causes: [] }]);

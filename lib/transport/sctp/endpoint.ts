@@ -125,7 +125,11 @@ export class SctpEndpoint {
   private readonly maxOotb: number;
   private readonly maxAssociations: number;
 
-  /** @param options association settings, randomness, cookie secret, limits */
+  /**
+   * Creates an endpoint with no associations and no listening ports.
+   *
+   * @param options association settings, randomness, cookie secret, limits
+   */
   constructor(options: SctpEndpointOptions = {}) {
     const { random, secret, maxOotbRepliesPerSecond, maxAssociations, ...config } = options;
     this.config = config;
@@ -160,6 +164,7 @@ export class SctpEndpoint {
     return this.associations.size;
   }
 
+  /** The map key of an association: remote address and both ports. */
   private key(address: string, remotePort: number, localPort: number): string {
     return `${address}|${remotePort}|${localPort}`;
   }
@@ -244,6 +249,7 @@ export class SctpEndpoint {
   // -------------------------------------------------------------------------
   // Cookies
 
+  /** Builds a signed state cookie (RFC 9260 §5.1.3). */
   private makeCookie(c: CookieContents): Uint8Array {
     const out = new Uint8Array(COOKIE_BODY + COOKIE_MAC);
     const v = new DataView(out.buffer);
@@ -264,10 +270,12 @@ export class SctpEndpoint {
     return out;
   }
 
+  /** The HMAC-SHA-256 of a cookie body under this endpoint's secret. */
   private mac(body: Uint8Array): Uint8Array {
     return new Uint8Array(createHmac("sha256", this.secret).update(body).digest());
   }
 
+  /** Checks a cookie's MAC and reads it; undefined when forged or malformed. */
   private readCookie(cookie: Uint8Array): CookieContents | undefined {
     if (cookie.length !== COOKIE_BODY + COOKIE_MAC || cookie[0] !== 1) return undefined;
     const expected = this.mac(cookie.subarray(0, COOKIE_BODY));
@@ -289,6 +297,7 @@ export class SctpEndpoint {
     };
   }
 
+  /** A random non-zero 32-bit value (verification tags, TSNs). */
   private nonZero(): number {
     for (;;) {
       const v = this.random() >>> 0;
@@ -442,6 +451,7 @@ export class SctpEndpoint {
   // -------------------------------------------------------------------------
   // Out of the blue (§8.4)
 
+  /** An out-of-the-blue packet (§8.4): ignored or answered, rate limited. */
   private outOfTheBlue(
     verificationTag: number,
     remotePort: number,
@@ -471,6 +481,7 @@ export class SctpEndpoint {
     this.outOfTheBlueReply(from, localPort, remotePort, verificationTag, "ABORT", now);
   }
 
+  /** Answers an out-of-the-blue packet, at most so many per second. */
   private outOfTheBlueReply(
     to: DatagramAddress,
     localPort: number,
@@ -496,6 +507,7 @@ export class SctpEndpoint {
   // -------------------------------------------------------------------------
   // Output
 
+  /** Queues one packet for sending. */
   private send(
     to: DatagramAddress,
     localPort: number,
@@ -514,6 +526,7 @@ export class SctpEndpoint {
     });
   }
 
+  /** Moves one association's packets and events to the endpoint's queues. */
   private drainOne(key: string, a: Association, _now: number): void {
     const entry = this.associations.get(key);
     const remote = entry?.remote;

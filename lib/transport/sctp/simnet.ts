@@ -56,6 +56,8 @@ export class SimNet {
   readonly down: Set<string> = new Set();
 
   /**
+   * Creates an empty network at time 0.
+   *
    * @param seed seed of every random choice
    * @param options the network's behaviour
    */
@@ -93,6 +95,7 @@ export class SimNet {
     }
   }
 
+  /** Puts a datagram on the simulated wire: loss, duplication, delay. */
   private transmit(from: string, to: string, bytes: Uint8Array): void {
     this.counters.sent++;
     const o = this.options;

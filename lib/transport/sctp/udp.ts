@@ -265,6 +265,7 @@ export class SctpUdpTransport implements MessageTransport {
     );
   }
 
+  /** Opens an association to one address; resolves when it is up. */
   private connectOne(address: string, options: ConnectOptions): Promise<SctpConnection> {
     const to = this.udpTarget(address);
     const now = performance.now();
@@ -305,6 +306,7 @@ export class SctpUdpTransport implements MessageTransport {
       { address, port: this.settings.remoteUdpPort ?? SCTP_UDP_PORT };
   }
 
+  /** Picks an unused ephemeral SCTP port. */
   private freePort(): number {
     for (let i = 0; i < 1000; i++) {
       const p = 49152 + Math.floor(Math.random() * 16384);
@@ -352,6 +354,7 @@ export class SctpUdpTransport implements MessageTransport {
     this.arm();
   }
 
+  /** Turns an endpoint event into connection callbacks. */
   private dispatch(e: ReturnType<SctpEndpoint["drainEvents"]>[number]): void {
     if (e.kind === "accepted") {
       const a = e.association;
@@ -421,6 +424,7 @@ export class SctpUdpTransport implements MessageTransport {
     }
   }
 
+  /** Re-arms the one timer for the endpoint's next deadline. */
   private arm(): void {
     if (this.closed) return;
     const next = this.endpoint.nextDeadline();
@@ -454,6 +458,7 @@ export class SctpUdpTransport implements MessageTransport {
 
   private closing: Promise<void> | undefined;
 
+  /** Closes: lingers for shutdowns in progress, aborts the rest, closes the socket. */
   private async shutDown(linger: number): Promise<void> {
     for (const l of [...this.listeners.values()]) this.unlisten(l);
     const closing = () => [...this.connections.keys()].some((a) => a.state.startsWith("shutdown"));
