@@ -157,6 +157,8 @@ interface Outstanding {
   acked: boolean;
   misses: number;
   retransmit: boolean;
+  /** Fast-retransmitted once already: from now on only T3 retransmits it (§7.2.4). */
+  fastRetransmitted: boolean;
   inFlight: boolean;
 }
 
@@ -821,10 +823,11 @@ export class Association {
       let entering = false;
       for (const o of this.outstanding) {
         if (!lt(o.chunk.tsn, highest)) break;
-        if (o.acked || o.retransmit) continue;
+        if (o.acked || o.retransmit || o.fastRetransmitted) continue;
         o.misses++;
         if (o.misses === 3) {
           o.retransmit = true;
+          o.fastRetransmitted = true;
           o.misses = 0;
           this.stats.fastRetransmissions++;
           entering = true;
@@ -967,6 +970,7 @@ export class Association {
         acked: false,
         misses: 0,
         retransmit: false,
+        fastRetransmitted: false,
         inFlight: true,
       });
       this.flight += bytes;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Association, AssociationConfig, AssociationEvent } from "./association.ts";
+import { decodePacket } from "./chunk.ts";
 import { type SimHost, SimNet } from "./simnet.ts";
 
 const fast: Partial<AssociationConfig> = {
@@ -107,6 +108,11 @@ Deno.test("sctp: with loss, duplication and reordering every message arrives onc
         assert.equal(got.length, plan.length, "each exactly once");
         assert.deepEqual(new Set(got.map((m) => m.ppid)).size, plan.length);
         for (const m of got) assert.equal(m.data.length, plan[m.ppid].size);
+        // Fast retransmit sends a chunk at most once (§7.2.4); later losses wait for T3.
+        assert.ok(
+          a.stats.fastRetransmissions <= a.stats.chunksSent,
+          `${a.stats.fastRetransmissions} fast retransmissions of ${a.stats.chunksSent} chunks`,
+        );
         for (let s = 0; s < 4; s++) {
           const ordered = got.filter((m) => m.streamId === s && !m.unordered).map((m) => m.ppid);
           assert.deepEqual(ordered, [...ordered].sort((x, y) => x - y), `stream ${s} in order`);
@@ -201,4 +207,59 @@ Deno.test("sctp: a restarted peer replaces its old association", () => {
   a2.send(0, 1, bytes(5, 1));
   again.endpoint.flush(net.now);
   assert.ok(net.runUntil(() => messagesOf(server, server.accepted[1]).length === 1));
+});
+
+Deno.test("sctp: an endpoint with hundreds of associations runs every one's timers", () => {
+  const net = new SimNet(11);
+  const server = net.host("10.0.0.2", { ...fast, associationMaxRetrans: 3 });
+  server.endpoint.listen(3863);
+  const clients = Array.from({ length: 30 }, (_, i) => net.host(`10.0.1.${i + 1}`, fast));
+  const all = clients.flatMap((c) =>
+    Array.from(
+      { length: 10 },
+      (_, j) => c.endpoint.connect({ address: "10.0.0.2", port: 9899 }, 3863, 40000 + j, net.now),
+    )
+  );
+  assert.ok(net.runUntil(() => all.every((a) => a.state === "established"), 60_000));
+  assert.equal(server.endpoint.size, 300);
+  // Half the clients vanish: the server finds their 150 associations dead by heartbeats alone,
+  // and keeps the other 150.
+  clients.slice(0, 15).forEach((c) => net.down.add(c.address));
+  assert.ok(
+    net.runUntil(() => server.endpoint.size === 150, 120_000),
+    `${server.endpoint.size} left`,
+  );
+  assert.equal(closedOf(server).filter((r) => r === "timeout").length, 150);
+  net.run(net.now + 10_000);
+  assert.equal(server.endpoint.size, 150, "the live ones stay");
+});
+
+Deno.test("sctp: a chunk is fast-retransmitted once; if that copy is lost too, T3 recovers it", () => {
+  let victim: number | undefined;
+  let dropped = 0;
+  const net = new SimNet(12, {
+    delay: [5, 5],
+    deliver: ({ bytes }) => {
+      const data = decodePacket(bytes).chunks.find((c) => c.type === "DATA");
+      if (data === undefined || data.type !== "DATA") return true;
+      victim ??= data.tsn + 5; // the sixth chunk
+      if (data.tsn === victim && dropped < 2) {
+        dropped++;
+        return false; // its first transmission and its fast retransmission
+      }
+      return true;
+    },
+  });
+  const client = net.host("10.0.0.1", fast);
+  const server = net.host("10.0.0.2", fast);
+  server.endpoint.listen(3863);
+  const a = client.endpoint.connect({ address: "10.0.0.2", port: 9899 }, 3863, 50000, 0);
+  assert.ok(net.runUntil(() => a.state === "established"));
+  for (let i = 0; i < 60; i++) a.send(0, i, bytes(1000, i));
+  client.endpoint.flush(net.now);
+  assert.ok(net.runUntil(() => messagesOf(server).length === 60, 60_000));
+  assert.equal(dropped, 2);
+  assert.equal(a.stats.fastRetransmissions, 1, "fast-retransmitted once, not again");
+  assert.ok(a.stats.timeouts >= 1, "the second loss waits for T3");
+  assert.deepEqual(messagesOf(server).map((m) => m.ppid), Array.from({ length: 60 }, (_, i) => i));
 });

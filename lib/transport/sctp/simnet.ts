@@ -20,6 +20,8 @@ export interface SimNetOptions {
   readonly duplicate?: number;
   /** Whether the delay of each datagram is drawn anew (reordering). */
   readonly reorder?: boolean;
+  /** Decides per datagram whether it is delivered (after `loss`): targeted losses in tests. */
+  readonly deliver?: (datagram: { from: string; to: string; bytes: Uint8Array }) => boolean;
 }
 
 interface InFlight {
@@ -99,7 +101,7 @@ export class SimNet {
   private transmit(from: string, to: string, bytes: Uint8Array): void {
     this.counters.sent++;
     const o = this.options;
-    if (this.rng.next() < (o.loss ?? 0)) {
+    if (this.rng.next() < (o.loss ?? 0) || o.deliver?.({ from, to, bytes }) === false) {
       this.counters.lost++;
       return;
     }

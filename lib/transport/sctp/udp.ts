@@ -318,10 +318,21 @@ export class SctpUdpTransport implements MessageTransport {
   /** @internal */
   send(c: SctpConnection, ppid: number, payload: Uint8Array): boolean {
     const ok = c.association.send(0, ppid, payload, false, performance.now());
-    this.endpoint.flush(performance.now(), c.association);
-    this.pump();
+    // Everything sent in this turn of the event loop leaves together, bundled into as few
+    // packets as fit (as TCP's cork does for the stream transport).
+    this.unsent.add(c.association);
+    if (this.unsent.size === 1) {
+      queueMicrotask(() => {
+        const now = performance.now();
+        for (const a of this.unsent) this.endpoint.flush(now, a);
+        this.unsent.clear();
+        this.pump();
+      });
+    }
     return ok;
   }
+
+  private readonly unsent = new Set<Association>();
 
   /** @internal */
   shutdown(c: SctpConnection): void {
