@@ -14,7 +14,7 @@ import { sctpPacket } from "../lib/testing/sctp.ts";
 import { mutateBytes } from "../lib/testing/mutate.ts";
 import { checksumMatches, decodePacket, encodePacket } from "../lib/transport/sctp/chunk.ts";
 import { SctpEndpoint } from "../lib/transport/sctp/endpoint.ts";
-import { crc32c } from "../lib/wire/crc32c.ts";
+import { writeSctpChecksum } from "../lib/wire/crc32c.ts";
 import type { FuzzTarget } from "./targets.ts";
 
 class PropertyViolation extends Error {}
@@ -50,16 +50,7 @@ function capturedPackets(): Uint8Array[] {
 }
 
 /** Sets the CRC32c of a packet in place (so mutations get past the checksum). */
-function fixChecksum(b: Uint8Array): Uint8Array {
-  if (b.length < 12) return b;
-  b.fill(0, 8, 12);
-  const crc = crc32c(b);
-  b[8] = crc & 0xff;
-  b[9] = (crc >>> 8) & 0xff;
-  b[10] = (crc >>> 16) & 0xff;
-  b[11] = crc >>> 24;
-  return b;
-}
+const fixChecksum = writeSctpChecksum;
 
 const plain = (x: unknown): unknown =>
   JSON.parse(JSON.stringify(x, (_k, v) => v instanceof Uint8Array ? [...v] : v));

@@ -7,7 +7,7 @@
  */
 
 import { parseAddress } from "../wire/address.ts";
-import { crc32c } from "../wire/crc32c.ts";
+import { writeSctpChecksum } from "../wire/crc32c.ts";
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -225,14 +225,7 @@ export function sctpPacket(
     0,
     0,
   ]);
-  const packet = concat([header, ...chunks]);
-  const crc = crc32c(packet);
-  // The CRC32c goes on the wire in little-endian byte order (RFC 9260 Appendix B).
-  packet[8] = crc & 0xff;
-  packet[9] = (crc >>> 8) & 0xff;
-  packet[10] = (crc >>> 16) & 0xff;
-  packet[11] = crc >>> 24;
-  return packet;
+  return writeSctpChecksum(concat([header, ...chunks]));
 }
 
 /** Link-layer types the writers use. */

@@ -20,3 +20,20 @@ export function crc32c(bytes: Uint8Array, from = 0, to: number = bytes.length): 
   for (let i = from; i < to; i++) crc = TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * Computes an SCTP packet's CRC32c over the packet with its checksum field
+ * zeroed and stores it there, little-endian as RFC 9260 Appendix B puts it
+ * on the wire. Returns the packet (changed in place). Packets shorter than
+ * the 12-byte common header are returned unchanged.
+ */
+export function writeSctpChecksum(packet: Uint8Array): Uint8Array {
+  if (packet.length < 12) return packet;
+  packet.fill(0, 8, 12);
+  const crc = crc32c(packet);
+  packet[8] = crc & 0xff;
+  packet[9] = (crc >>> 8) & 0xff;
+  packet[10] = (crc >>> 16) & 0xff;
+  packet[11] = crc >>> 24;
+  return packet;
+}

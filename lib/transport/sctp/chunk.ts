@@ -11,7 +11,7 @@
  */
 
 import { DecodeError } from "../../errors.ts";
-import { crc32c } from "../../wire/crc32c.ts";
+import { crc32c, writeSctpChecksum } from "../../wire/crc32c.ts";
 
 /** Chunk type codes (RFC 9260 §3.2). */
 export const ChunkType = {
@@ -584,10 +584,5 @@ export function encodePacket(packet: SctpPacket): Uint8Array {
   o.u32(packet.verificationTag);
   o.u32(0);
   for (const c of packet.chunks) encodeChunk(o, c);
-  const crc = crc32c(o.b);
-  o.b[8] = crc & 0xff;
-  o.b[9] = (crc >>> 8) & 0xff;
-  o.b[10] = (crc >>> 16) & 0xff;
-  o.b[11] = crc >>> 24;
-  return o.b;
+  return writeSctpChecksum(o.b);
 }
