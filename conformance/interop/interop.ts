@@ -24,6 +24,7 @@
  * @module
  */
 
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -178,6 +179,17 @@ async function hsdump(enrp: number): Promise<string> {
     20_000,
   );
   return r.out;
+}
+
+const missing = ["qemu-system-x86_64", "debootstrap", "mke2fs"].filter((tool) =>
+  spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0
+);
+if (missing.length > 0) {
+  console.log(
+    `interop not run: ${missing.join(", ")} missing; as root on Debian/Ubuntu: ` +
+      "bash conformance/interop/rsplib-vm.sh deps",
+  );
+  Deno.exit(3);
 }
 
 try {
