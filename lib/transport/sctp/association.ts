@@ -248,6 +248,8 @@ export class Association {
   private duplicates: number[] = [];
   private sackNeeded = false;
   private packetsSinceSack = 0;
+  /** Outstanding chunks acknowledged by gap blocks (not cumulatively yet). */
+  private gapAcked = 0;
   private sackDeadline: number | undefined;
 
   // Supervision and shutdown
@@ -618,7 +620,9 @@ export class Association {
     this.arrive(c.tsn);
     this.fragments.set(c.tsn, c);
     this.buffered += c.data.length;
-    this.reassemble(c);
+    // Only a chunk that ends a message, or fills a hole before later fragments, can complete one
+    // (so in-order fragments cost one walk per message, not one per fragment).
+    if (c.ending || this.fragments.has(add(c.tsn, 1))) this.reassemble(c);
   }
 
   /** Records an arrival and moves the cumulative TSN over every contiguous one. */
@@ -790,20 +794,28 @@ export class Association {
     let bytesAcked = 0;
     let rttSample: number | undefined;
     // Cumulatively acknowledged chunks leave.
-    while (this.outstanding.length > 0 && le(this.outstanding[0].chunk.tsn, c.cumulativeTsnAck)) {
-      const o = this.outstanding.shift()!;
+    let done = 0;
+    while (
+      done < this.outstanding.length && le(this.outstanding[done].chunk.tsn, c.cumulativeTsnAck)
+    ) {
+      const o = this.outstanding[done++];
       if (o.inFlight) this.flight -= o.size;
       if (!o.acked) bytesAcked += o.size;
+      else this.gapAcked--;
       if (o.transmissions === 1) rttSample = this.now - o.sentAt;
     }
+    if (done > 0) this.outstanding.splice(0, done); // one move, not one per chunk
     this.lastCumAck = c.cumulativeTsnAck;
     // Gap-acknowledged chunks stay outstanding but out of the flight.
     let highestNewlyAcked: number | undefined;
-    for (const o of this.outstanding) {
+    // Without gap blocks and nothing gap-acknowledged before, no chunk changes here.
+    const scan = c.gaps.length > 0 || this.gapAcked > 0 ? this.outstanding : [];
+    for (const o of scan) {
       const offset = dist(o.chunk.tsn, c.cumulativeTsnAck);
       const inGap = c.gaps.some(([s, e]) => offset >= s && offset <= e);
       if (inGap && !o.acked) {
         o.acked = true;
+        this.gapAcked++;
         o.retransmit = false;
         bytesAcked += o.size;
         if (o.inFlight) {
@@ -814,6 +826,7 @@ export class Association {
         highestNewlyAcked = o.chunk.tsn;
       } else if (!inGap && o.acked) {
         o.acked = false; // reneged
+        this.gapAcked--;
       }
     }
     if (rttSample !== undefined) this.measure(rttSample);

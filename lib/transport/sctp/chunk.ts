@@ -246,17 +246,16 @@ function fail(
   throw new DecodeError(code, at, message);
 }
 
+const ZERO_CHECKSUM = new Uint8Array(4);
+
 /** The CRC32c the packet carries, and whether it matches (RFC 9260 Appendix B: little-endian on the wire). */
 export function checksumMatches(bytes: Uint8Array): boolean {
   if (bytes.length < COMMON_HEADER) return false;
   const carried = (bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) | (bytes[11] << 24)) >>> 0;
-  const copy = bytes.slice();
-  copy[8] =
-    copy[9] =
-    copy[10] =
-    copy[11] =
-      0;
-  return crc32c(copy) === carried;
+  // The CRC over the packet with its checksum field zeroed, without copying the packet.
+  const head = crc32c(bytes, 0, 8);
+  const zeroed = crc32c(ZERO_CHECKSUM, 0, 4, head);
+  return crc32c(bytes, 12, bytes.length, zeroed) === carried;
 }
 
 function tlvs(b: Uint8Array, from: number, to: number, max: number, what: string): SctpParameter[] {

@@ -112,7 +112,7 @@ export class SimNet {
       const delay = o.reorder === false || (o.reorder === undefined && i === 0)
         ? lo + (hi - lo) / 2
         : lo + this.rng.next() * (hi - lo);
-      this.queue.push({
+      this.enqueue({
         at: this.now + delay,
         seq: this.seq++,
         to,
@@ -120,7 +120,19 @@ export class SimNet {
         bytes,
       });
     }
-    this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+  }
+
+  /** Inserts a datagram in delivery order (time, then sending order). */
+  private enqueue(d: InFlight): void {
+    let lo = 0;
+    let hi = this.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const q = this.queue[mid];
+      if (q.at < d.at || (q.at === d.at && q.seq < d.seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    this.queue.splice(lo, 0, d);
   }
 
   /** Runs until `until` (virtual ms), delivering datagrams and firing timers. */
