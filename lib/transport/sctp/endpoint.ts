@@ -9,8 +9,9 @@
  * @module
  */
 
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { DecodeError } from "../../errors.ts";
+import { IndexedMinHeap } from "../../util/indexed_heap.ts";
 import {
   Association,
   type AssociationConfig,
@@ -119,10 +120,8 @@ export class SctpEndpoint {
   private datagrams: OutgoingDatagram[] = [];
   /** Associations that may have something to send or tell. */
   private readonly dirty = new Set<string>();
-  /** Association timers, earliest first (entries go stale; checked when they surface). */
-  private readonly timers = new TimerHeap();
-  /** The deadline last put into the heap per association. */
-  private readonly scheduled = new WeakMap<Association, number>();
+  /** Each open association by its next deadline. */
+  private readonly timers = new IndexedMinHeap<Association>();
   /** Each association's key (for flushing one without a scan). */
   private readonly keys = new WeakMap<Association, string>();
   private events: EndpointEvent[] = [];
@@ -141,7 +140,7 @@ export class SctpEndpoint {
     this.config = config;
     this.full = { ...DEFAULT_ASSOCIATION_CONFIG, ...config };
     this.random = random ?? cryptoRandom();
-    this.secret = secret ?? new Uint8Array(randomBytes(32));
+    this.secret = secret ?? globalThis.crypto.getRandomValues(new Uint8Array(32));
     this.maxOotb = maxOotbRepliesPerSecond ?? 100;
     this.maxAssociations = maxAssociations ?? 4096;
   }
@@ -547,12 +546,8 @@ export class SctpEndpoint {
     if (a.state === "closed" && entry?.association === a) this.associations.delete(key);
     this.keys.set(a, key);
     const d = a.state === "closed" ? undefined : a.nextDeadline();
-    if (d !== undefined && this.scheduled.get(a) !== d) {
-      this.scheduled.set(a, d);
-      this.timers.push({ at: d, key, association: a });
-      // Busy associations move their deadlines all the time: drop the stale entries now and then.
-      if (this.timers.size > 4 * this.associations.size + 1024) this.rebuildTimers();
-    }
+    if (d === undefined) this.timers.delete(a);
+    else this.timers.set(a, d);
   }
 
   /** Gathers the packets and events of the associations that may have some. */
@@ -567,50 +562,12 @@ export class SctpEndpoint {
   /** Time passed: runs the timers that are due (a heap: cost by timers due, not by associations). */
   advanceTime(now: number): void {
     for (;;) {
-      const top = this.liveTop();
-      if (top === undefined || top.at > now) break;
-      this.timers.pop();
-      this.scheduled.delete(top.association);
-      top.association.advanceTime(now);
-      this.dirty.add(top.key);
+      const a = this.timers.peek();
+      if (a === undefined || this.timers.peekPriority()! > now) break;
+      this.timers.delete(a); // drainOne puts it back with its next deadline
+      a.advanceTime(now);
+      this.dirty.add(this.keys.get(a)!);
       this.collect(now);
-    }
-    this.collect(now);
-  }
-
-  /** Rebuilds the timer heap from the associations' current deadlines. */
-  private rebuildTimers(): void {
-    this.timers.clear();
-    for (const [key, { association }] of this.associations) {
-      const d = association.nextDeadline();
-      if (d === undefined) {
-        this.scheduled.delete(association);
-        continue;
-      }
-      this.scheduled.set(association, d);
-      this.timers.push({ at: d, key, association });
-    }
-  }
-
-  /** The earliest heap entry still describing its association's deadline (stale ones dropped). */
-  private liveTop(): { at: number; key: string; association: Association } | undefined {
-    for (;;) {
-      const top = this.timers.peek();
-      if (top === undefined) return undefined;
-      const live = this.associations.get(top.key)?.association === top.association &&
-        top.association.nextDeadline() === top.at;
-      if (live) return top;
-      this.timers.pop();
-      if (this.scheduled.get(top.association) === top.at) this.scheduled.delete(top.association);
-      // Its deadline moved without passing through drainOne: schedule the current one.
-      const d = top.association.nextDeadline();
-      if (
-        d !== undefined && this.associations.get(top.key)?.association === top.association &&
-        this.scheduled.get(top.association) !== d
-      ) {
-        this.scheduled.set(top.association, d);
-        this.timers.push({ at: d, key: top.key, association: top.association });
-      }
     }
   }
 
@@ -629,7 +586,7 @@ export class SctpEndpoint {
 
   /** When {@link SctpEndpoint.advanceTime} should next be called. */
   nextDeadline(): number | undefined {
-    return this.liveTop()?.at;
+    return this.timers.peekPriority();
   }
 
   /** Datagrams to send; the queue is emptied. */
@@ -651,56 +608,6 @@ export class SctpEndpoint {
     const key = this.keys.get(a);
     const entry = key === undefined ? undefined : this.associations.get(key);
     return entry?.association === a ? entry.remote : undefined;
-  }
-}
-
-/** A binary min-heap of timer entries by time. */
-class TimerHeap {
-  private readonly items: { at: number; key: string; association: Association }[] = [];
-
-  /** Entries, stale ones included. */
-  get size(): number {
-    return this.items.length;
-  }
-
-  /** Removes every entry. */
-  clear(): void {
-    this.items.length = 0;
-  }
-
-  /** The earliest entry. */
-  peek(): { at: number; key: string; association: Association } | undefined {
-    return this.items[0];
-  }
-
-  /** Adds an entry. */
-  push(item: { at: number; key: string; association: Association }): void {
-    const h = this.items;
-    h.push(item);
-    for (let i = h.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1;
-      if (h[parent].at <= h[i].at) break;
-      [h[parent], h[i]] = [h[i], h[parent]];
-      i = parent;
-    }
-  }
-
-  /** Removes the earliest entry. */
-  pop(): void {
-    const h = this.items;
-    const last = h.pop();
-    if (last === undefined || h.length === 0) return;
-    h[0] = last;
-    for (let i = 0;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && h[l].at < h[m].at) m = l;
-      if (r < h.length && h[r].at < h[m].at) m = r;
-      if (m === i) break;
-      [h[m], h[i]] = [h[i], h[m]];
-      i = m;
-    }
   }
 }
 
