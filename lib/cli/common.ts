@@ -6,6 +6,7 @@
  */
 
 import net from "node:net";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RSerPoolError } from "../errors.ts";
 import { MAX_POLICY_VALUE } from "../policy/entry.ts";
 import type { Identifier, PoolMemberSelectionPolicy, WireProfile } from "../protocol/types.ts";
@@ -22,6 +23,46 @@ export const COMMON_OPTIONS = {
   log: { type: "string" },
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
+} as const;
+
+/** The options of a network command (`node:util` `parseArgs` shapes). */
+export type CommandOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/** The values of a command's options and {@link COMMON_OPTIONS}. */
+export type CommandValues<O extends CommandOptions> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O & typeof COMMON_OPTIONS; allowPositionals: true }>
+>["values"];
+
+/**
+ * Parses a network command's arguments with {@link COMMON_OPTIONS} added:
+ * prints `help` and returns undefined for `--help`; throws a
+ * {@link UsageError} for a positional argument.
+ */
+export function parseCommand<O extends CommandOptions>(
+  io: CliIo,
+  args: string[],
+  options: O,
+  help: string,
+): CommandValues<O> | undefined {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...options, ...COMMON_OPTIONS },
+    allowPositionals: true,
+  });
+  if ((values as { help?: boolean }).help) {
+    io.out(help);
+    return undefined;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  return values as CommandValues<O>;
+}
+
+/** Options of a TLS client (`--tls-*`), described by {@link TLS_CLIENT_HELP}. */
+export const TLS_CLIENT_OPTIONS = {
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-server-name": { type: "string" },
 } as const;
 
 /** Help lines of {@link COMMON_OPTIONS}. */

@@ -6,7 +6,6 @@
  */
 
 import net from "node:net";
-import { parseArgs } from "node:util";
 import { Port } from "../protocol/constants.ts";
 import { registerPoolElement } from "../runtime/element.ts";
 import { formatEndpoint } from "../runtime/endpoint.ts";
@@ -16,12 +15,12 @@ import { RSPLIB_ANNOUNCE_GROUP } from "../transport/udp.ts";
 import {
   channelOption,
   COMMON_HELP,
-  COMMON_OPTIONS,
   endpointOption,
   identifierOption,
   integerOption,
   interrupted,
   loggerOption,
+  parseCommand,
   POLICY_HELP,
   policyOption,
   profileOption,
@@ -29,6 +28,7 @@ import {
   SCTP_OPTIONS,
   sctpOption,
   TLS_CLIENT_HELP,
+  TLS_CLIENT_OPTIONS,
   tlsOptions,
 } from "./common.ts";
 import { type CliIo, UsageError } from "./io.ts";
@@ -77,33 +77,21 @@ Examples:
 
 /** Runs `rserpool element`. */
 export async function elementCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      pool: { type: "string" },
-      service: { type: "string" },
-      registrar: { type: "string", multiple: true },
-      announce: { type: "string" },
-      listen: { type: "string" },
-      policy: { type: "string" },
-      id: { type: "string" },
-      "data-only": { type: "boolean" },
-      reregister: { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "tls-ca": { type: "string" },
-      "tls-server-name": { type: "string" },
-      advertise: { type: "string" },
-      ...SCTP_OPTIONS,
-      ...COMMON_OPTIONS,
-    },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    io.out(ELEMENT_HELP);
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const values = parseCommand(io, args, {
+    pool: { type: "string" },
+    service: { type: "string" },
+    registrar: { type: "string", multiple: true },
+    announce: { type: "string" },
+    listen: { type: "string" },
+    policy: { type: "string" },
+    id: { type: "string" },
+    "data-only": { type: "boolean" },
+    reregister: { type: "string" },
+    ...TLS_CLIENT_OPTIONS,
+    advertise: { type: "string" },
+    ...SCTP_OPTIONS,
+  }, ELEMENT_HELP);
+  if (values === undefined) return 0;
   const profile = profileOption(values.profile);
   const log = loggerOption(io, values.log, values.verbose === true);
   const service = values.service ?? "echo";

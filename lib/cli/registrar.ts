@@ -4,7 +4,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Port } from "../protocol/constants.ts";
 import { RFC_REGISTRAR_TIMERS, RSPLIB_REGISTRAR_TIMERS } from "../registrar/options.ts";
 import { type AuthorizationPolicy, authorizeRegistrations } from "../runtime/authorize.ts";
@@ -13,12 +12,12 @@ import { RSPLIB_ANNOUNCE_GROUP, RSPLIB_PRESENCE_GROUP } from "../transport/udp.t
 import {
   channelOption,
   COMMON_HELP,
-  COMMON_OPTIONS,
   endpointOption,
   identifierOption,
   integerOption,
   interrupted,
   loggerOption,
+  parseCommand,
   profileOption,
   SCTP_HELP,
   SCTP_OPTIONS,
@@ -111,36 +110,27 @@ async function authorizationFile(io: CliIo, path: string): Promise<Authorization
 
 /** Runs `rserpool registrar`. */
 export async function registrarCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      asap: { type: "string" },
-      enrp: { type: "string" },
-      peer: { type: "string", multiple: true },
-      id: { type: "string" },
-      multicast: { type: "boolean" },
-      announce: { type: "string" },
-      presence: { type: "string" },
-      "multicast-ttl": { type: "string" },
-      "multicast-interface": { type: "string" },
-      status: { type: "string" },
-      timers: { type: "string" },
-      timer: { type: "string", multiple: true },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "tls-ca": { type: "string" },
-      "tls-client-auth": { type: "boolean" },
-      authorize: { type: "string" },
-      ...SCTP_OPTIONS,
-      ...COMMON_OPTIONS,
-    },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    io.out(REGISTRAR_HELP);
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const values = parseCommand(io, args, {
+    asap: { type: "string" },
+    enrp: { type: "string" },
+    peer: { type: "string", multiple: true },
+    id: { type: "string" },
+    multicast: { type: "boolean" },
+    announce: { type: "string" },
+    presence: { type: "string" },
+    "multicast-ttl": { type: "string" },
+    "multicast-interface": { type: "string" },
+    status: { type: "string" },
+    timers: { type: "string" },
+    timer: { type: "string", multiple: true },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "tls-ca": { type: "string" },
+    "tls-client-auth": { type: "boolean" },
+    authorize: { type: "string" },
+    ...SCTP_OPTIONS,
+  }, REGISTRAR_HELP);
+  if (values === undefined) return 0;
   const profile = profileOption(values.profile);
   const nextgen = profile === "nextgen";
   const log = loggerOption(io, values.log, values.verbose === true);

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { RSerPoolError } from "../errors.ts";
 import { Port } from "../protocol/constants.ts";
 import { formatEndpoint } from "../runtime/endpoint.ts";
@@ -16,16 +15,17 @@ import { RSPLIB_ANNOUNCE_GROUP } from "../transport/udp.ts";
 import {
   channelOption,
   COMMON_HELP,
-  COMMON_OPTIONS,
   endpointOption,
   integerOption,
   interrupted,
   loggerOption,
+  parseCommand,
   profileOption,
   SCTP_HELP,
   SCTP_OPTIONS,
   sctpOption,
   TLS_CLIENT_HELP,
+  TLS_CLIENT_OPTIONS,
   tlsOptions,
 } from "./common.ts";
 import { type CliIo, UsageError } from "./io.ts";
@@ -69,30 +69,18 @@ Examples:
 
 /** Runs `rserpool user`. */
 export async function userCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      pool: { type: "string" },
-      registrar: { type: "string", multiple: true },
-      announce: { type: "string" },
-      resolve: { type: "boolean" },
-      once: { type: "boolean" },
-      timeout: { type: "string" },
-      "max-failovers": { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "tls-ca": { type: "string" },
-      "tls-server-name": { type: "string" },
-      ...SCTP_OPTIONS,
-      ...COMMON_OPTIONS,
-    },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    io.out(USER_HELP);
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const values = parseCommand(io, args, {
+    pool: { type: "string" },
+    registrar: { type: "string", multiple: true },
+    announce: { type: "string" },
+    resolve: { type: "boolean" },
+    once: { type: "boolean" },
+    timeout: { type: "string" },
+    "max-failovers": { type: "string" },
+    ...TLS_CLIENT_OPTIONS,
+    ...SCTP_OPTIONS,
+  }, USER_HELP);
+  if (values === undefined) return 0;
   const profile = profileOption(values.profile);
   const log = loggerOption(io, values.log, values.verbose === true);
   const pool = values.pool ?? "echo";

@@ -96,7 +96,6 @@ class SctpConnection implements MessageConnection {
     readonly association: Association,
     readonly remote: RemoteEndpoint,
     readonly local: RemoteEndpoint,
-    readonly ppid: number,
   ) {}
   get open(): boolean {
     const s = this.association.state;
@@ -275,7 +274,6 @@ export class SctpUdpTransport implements MessageTransport {
       a,
       { address, port: options.port, transport: "SCTP" },
       { address: this.advertised, port: a.localPort, transport: "SCTP" },
-      options.ppid ?? 0,
     );
     this.connections.set(a, c);
     return new Promise<SctpConnection>((resolve, reject) => {
@@ -384,7 +382,6 @@ export class SctpUdpTransport implements MessageTransport {
           transport: "SCTP",
         },
         { address: this.advertised, port: a.localPort, transport: "SCTP" },
-        listener.options.ppid ?? 0,
       );
       this.connections.set(a, c);
       listener.accepted.add(c);
