@@ -12,18 +12,27 @@ import { startRegistrar } from "../lib/runtime/registrar.ts";
 import { echoService } from "../lib/runtime/services.ts";
 import { createPoolUser, type UserSession } from "../lib/runtime/user.ts";
 import type { MessageTransport } from "../lib/transport/types.ts";
-import type { ElementDriver, UserDriver } from "./context.ts";
+import type { ElementDriver, RegistrarDriver, UserDriver } from "./context.ts";
 import { ALL_FEATURES, type Feature, type TargetTimers } from "./types.ts";
 
 /** The built-in registrar's timers (and what the suite is told about them). */
 export const BUILTIN_TIMERS: TargetTimers = Object.freeze({
-  keepAliveInterval: 500,
-  keepAliveTimeout: 500,
+  // A keep-alive timeout shorter than the interval: a Keep-Alive Ack that did
+  // not stop the removal timer would show (the next keep-alive comes too late).
+  keepAliveInterval: 600,
+  keepAliveTimeout: 300,
   peerHeartbeatCycle: 400,
   maxTimeLastHeard: 1200,
   maxTimeNoResponse: 500,
   maxBadPeReports: 3,
   handleTablePage: 32,
+  handleResolutionItems: 3,
+  maxIncrement: 0,
+  registrationTimeout: 700,
+  maxRegistrationAttempts: 2,
+  requestTimeout: 700,
+  maxRequestRetransmit: 2,
+  staleCache: 1500,
   slack: 1000,
 });
 
@@ -41,6 +50,8 @@ export interface BuiltinTargets {
   readonly element: ElementDriver;
   /** Starts pool users. */
   readonly user: UserDriver;
+  /** Starts more registrars (start-up cases). */
+  readonly registrar: RegistrarDriver;
   /** The registrar's SCTP endpoints, when it has an SCTP transport. */
   readonly sctp?: { readonly asap: Endpoint; readonly enrp: Endpoint };
   /** Stops the registrar. */
@@ -57,10 +68,11 @@ export async function startBuiltinTargets(
   options: { readonly sctp?: MessageTransport } = {},
 ): Promise<BuiltinTargets> {
   const t = BUILTIN_TIMERS;
-  const registrar = await startRegistrar({
+  const registrarOptions = (peers: Endpoint[] = []) => ({
     transports: options.sctp === undefined ? undefined : { SCTP: options.sctp },
     asap: "127.0.0.1:0",
     enrp: "127.0.0.1:0",
+    peers,
     profile,
     timers: {
       keepAliveInterval: t.keepAliveInterval,
@@ -68,46 +80,79 @@ export async function startBuiltinTargets(
       peerHeartbeatCycle: t.peerHeartbeatCycle,
       maxTimeLastHeard: t.maxTimeLastHeard,
       maxTimeNoResponse: t.maxTimeNoResponse,
-      mentorHuntTimeout: 200,
+      mentorHuntTimeout: 2000,
       takeoverExpiry: 2000,
     },
     maxHandleTableItems: t.handleTablePage,
     maxBadPoolElementReports: t.maxBadPeReports,
+    defaultHandleResolutionItems: t.handleResolutionItems,
   });
+  const registrar = await startRegistrar(registrarOptions());
   const element: ElementDriver = {
-    async start({ registrars, pool }) {
+    choosesPolicy: true,
+    async start({ registrars, pool, policy }) {
       const pe = await registerPoolElement({
         poolHandle: pool,
         registrars,
         profile,
+        policy,
         reregistrationInterval: 1000,
-        timers: { registrationTimeout: 1000, connectTimeout: 1000, huntRetry: 200 },
+        timers: {
+          registrationTimeout: t.registrationTimeout,
+          connectTimeout: 1000,
+          huntRetry: 200,
+        },
+        maxRegistrationAttempts: t.maxRegistrationAttempts,
         serve: echoService(),
       });
-      return { stop: () => pe.close(), kill: () => pe.abort() };
+      return {
+        stop: () => pe.close(),
+        kill: () => pe.abort(),
+        updatePolicy: (p) => pe.updatePolicy(p),
+      };
     },
   };
   const user: UserDriver = {
-    async start({ registrar: at, pool }) {
+    severalRegistrars: true,
+    async start({ registrars, pool }) {
       const pu = await createPoolUser({
-        registrars: [at],
+        registrars,
         profile,
-        timers: { requestTimeout: 2000, connectTimeout: 1000, huntRetry: 200 },
+        timers: {
+          requestTimeout: t.requestTimeout,
+          staleCache: t.staleCache,
+          connectTimeout: 1000,
+          huntRetry: 200,
+        },
+        maxRequestRetransmit: t.maxRequestRetransmit,
       });
-      let session: UserSession | undefined;
-      const pending: string[] = [];
-      pu.connect(pool, {}, { timeout: 60_000 }).then((s) => {
-        session = s;
-        for (const line of pending.splice(0)) s.send(line);
-      }, () => {});
-      return {
-        send(line: string) {
+      const sessions: UserSession[] = [];
+      const open = (first: string | undefined) => {
+        const pending: string[] = first === undefined ? [] : [first + "\n"];
+        let session: UserSession | undefined;
+        pu.connect(pool, {}, { timeout: 60_000 }).then((s) => {
+          session = s;
+          sessions.push(s);
+          for (const line of pending.splice(0)) s.send(line);
+        }, () => {});
+        return (line: string) => {
           if (session === undefined) pending.push(line + "\n");
           else session.send(line + "\n");
-        },
+        };
+      };
+      const send = open(undefined);
+      return {
+        send,
+        openSession: (line: string) => void open(line),
         stop: () => pu.close(),
         kill: () => pu.close(),
       };
+    },
+  };
+  const registrars: RegistrarDriver = {
+    async start({ peers }) {
+      const r = await startRegistrar(registrarOptions(peers));
+      return { asap: r.asap, enrp: r.enrp, stop: () => r.stop() };
     },
   };
   return {
@@ -118,6 +163,7 @@ export async function startBuiltinTargets(
     features: ALL_FEATURES,
     element,
     user,
+    registrar: registrars,
     stop: () => registrar.stop(),
   };
 }

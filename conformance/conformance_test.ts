@@ -51,7 +51,7 @@ Deno.test("catalogue: unique, well-formed ids; every case documented; CASES.md u
     assert.ok(c.requirement.length > 30, `${c.id}: requirement`);
     assert.ok(c.timeout(BUILTIN_TIMERS) > 0);
   }
-  assert.ok(ALL_CASES.length >= 55, `${ALL_CASES.length} cases`);
+  assert.ok(ALL_CASES.length >= 120, `${ALL_CASES.length} cases`);
   const file = readFileSync(new URL("./CASES.md", import.meta.url), "utf8");
   assert.equal(
     file,
@@ -115,12 +115,12 @@ Deno.test("verdicts: silence fails MUST cases and makes SHOULD cases NON-STRICT;
   const fast = { ...BUILTIN_TIMERS, slack: 200 };
   const cases = [
     "asap/registrar/registration/accept",
-    "asap/registrar/deregistration/unknown-pool",
+    "asap/registrar/deregistration/empty-pool-forgotten",
   ];
   const lax = await runConformance(ALL_CASES, { config: config({ asap, timers: fast }), cases });
   assert.deepEqual(verdicts(lax), {
     "asap/registrar/registration/accept": "FAILED",
-    "asap/registrar/deregistration/unknown-pool": "NON-STRICT",
+    "asap/registrar/deregistration/empty-pool-forgotten": "NON-STRICT",
   });
   assert.match(lax.cases[0].evidence.got!, /nothing within/);
   const strict = await runConformance(ALL_CASES, {
@@ -218,7 +218,7 @@ Deno.test("reports: JSON as specified, JUnit with failures and skips, HTML", asy
     config: config({ asap: pr.asap, features: new Set() }),
     cases: [
       "asap/registrar/registration/accept",
-      "asap/registrar/unreachable",
+      "asap/registrar/unreachable/max-bad-pe-report",
       "asap/registrar/resolution/hropt-items",
     ],
     target: { asap: `tcp://127.0.0.1:${pr.asap.port}`, builtin: false },

@@ -46,19 +46,68 @@ export class CaseOutcome extends Error {
 
 /** Starts and stops a pool element under test with the registrars it should use. */
 export interface ElementDriver {
-  /** Starts one; `registrars` are the suite's ASAP listeners. */
-  start(options: { registrars: Endpoint[]; pool: string }): Promise<RunningTarget>;
+  /**
+   * Starts one; `registrars` are the suite's ASAP listeners. `policy`, when
+   * given, is the selection policy it must register with (drivers that
+   * cannot choose it say so in {@link ElementDriver.choosesPolicy}).
+   */
+  start(options: {
+    registrars: Endpoint[];
+    pool: string;
+    policy?: PoolMemberSelectionPolicy;
+  }): Promise<RunningElement>;
+  /** Whether {@link ElementDriver.start} honours `policy`. */
+  readonly choosesPolicy?: boolean;
+}
+
+/** A pool element the runner started. */
+export interface RunningElement extends RunningTarget {
+  /**
+   * Changes its policy values (a new load, say) as its application would;
+   * absent when the driver cannot.
+   */
+  updatePolicy?(policy: PoolMemberSelectionPolicy): void;
 }
 
 /** Starts a pool user under test that uses a pool through a registrar. */
 export interface UserDriver {
-  /** Starts one; it resolves `pool` at `registrar` and talks to its elements. */
-  start(options: { registrar: Endpoint; pool: string }): Promise<
-    RunningTarget & {
-      /** Makes the user send one line of application data in its session. */
-      send(line: string): void;
-    }
+  /**
+   * Starts one; it resolves `pool` at `registrar` (or, when it takes
+   * several, at any of `registrars`, the first of which is `registrar`) and
+   * talks to its elements.
+   */
+  start(options: { registrar: Endpoint; registrars: Endpoint[]; pool: string }): Promise<
+    RunningUser
   >;
+  /** Whether the user it starts takes several registrars. */
+  readonly severalRegistrars?: boolean;
+}
+
+/** A pool user the runner started. */
+export interface RunningUser extends RunningTarget {
+  /** Makes the user send one line of application data in its session. */
+  send(line: string): void;
+  /**
+   * Opens one more session with the pool in the same user (same cache and
+   * registrar), sending `line` in it; absent when the driver cannot.
+   */
+  openSession?(line: string): void;
+}
+
+/** Starts registrars under test (for start-up and mentor cases). */
+export interface RegistrarDriver {
+  /** Starts one that knows `peers` (the suite's ENRP listeners) as its static peers. */
+  start(options: { peers: Endpoint[] }): Promise<RunningRegistrarTarget>;
+}
+
+/** A registrar the runner started. */
+export interface RunningRegistrarTarget {
+  /** Its ASAP endpoint. */
+  readonly asap: Endpoint;
+  /** Its ENRP endpoint. */
+  readonly enrp: Endpoint;
+  /** Stops it. */
+  stop(): Promise<void>;
 }
 
 /** A target the runner started. */
@@ -95,6 +144,8 @@ export interface RunConfig {
   readonly element?: ElementDriver;
   /** Drives pool users under test. */
   readonly user?: UserDriver;
+  /** Starts registrars under test (start-up cases); absent when the runner cannot. */
+  readonly registrar?: RegistrarDriver;
 }
 
 let counter = 0;
@@ -254,12 +305,12 @@ export class CaseContext implements PeerRecorder {
       (this.config.asap?.transport === "SCTP" || this.config.enrp?.transport === "SCTP");
   }
 
-  /** A new ASAP connection to the target registrar. */
-  asap(): Promise<Peer> {
-    if (this.config.asap === undefined) {
+  /** A new ASAP connection to the target registrar (or to another registrar's ASAP endpoint). */
+  asap(endpoint: Endpoint | undefined = this.config.asap): Promise<Peer> {
+    if (endpoint === undefined) {
       this.unsupported("no ASAP endpoint of the target (--target)");
     }
-    return this.connect(this.config.asap, "asap");
+    return this.connect(endpoint, "asap");
   }
 
   /**

@@ -98,6 +98,8 @@ export class Peer {
   readonly inbox: Arrival[] = [];
   /** Every message received (for checks of what was never sent). */
   readonly received: Arrival[] = [];
+  /** When each of {@link Peer.received} arrived (`performance.now()`). */
+  readonly receivedAt: number[] = [];
   private waiters: (() => void)[] = [];
   private connection: MessageConnection | undefined;
   private isClosed = false;
@@ -179,6 +181,7 @@ export class Peer {
     }
     this.recordWire("received", m, bytes);
     this.received.push(m);
+    this.receivedAt.push(performance.now());
     if (m.type === "EndpointKeepAlive" && !m.home) {
       const ids = this.keepAliveAnswers.get(toHex(m.poolHandle));
       if (ids !== undefined) {
@@ -196,6 +199,7 @@ export class Peer {
   /** Queues a message that arrived elsewhere (another connection of the same peer) as if it came here. */
   inject(m: Arrival): void {
     this.received.push(m);
+    this.receivedAt.push(performance.now());
     this.inbox.push(m);
     this.wake();
   }

@@ -30,6 +30,19 @@ export type Role =
  *   transport, docs/transports.md)
  * - `control-channel`: pool user ↔ element ASAP control messages (cookies)
  * - `controlled`: the runner can start and stop the target (built-in or `--spawn`)
+ * - `policy-round-robin`: Round Robin's exact rotation and Weighted Round Robin
+ *   (RFC 5356 §4.1, §4.2); plain rotation is checked without it
+ * - `policy-random`: Random and Weighted Random (RFC 5356 §4.3, §4.4)
+ * - `policy-priority`: Priority (RFC 5356 §4.5)
+ * - `policy-least-used`: Least Used, Least Used with Degradation, Priority
+ *   Least Used, Randomized Least Used (RFC 5356 §5.1–§5.4)
+ * - `policy-rsplib`: RSPLIB's Randomized Priority Least Used, Randomized Least
+ *   Used with Degradation, Priority Least Used with Degradation, Randomized
+ *   Priority Least Used with Degradation (docs/policies.md)
+ * - `policy-dpf`: RSPLIB's distance penalty factor policies with a wire
+ *   encoding (WRAND-DPF, LU-DPF, LUD-DPF; draft-dreibholz-rserpool-delay)
+ * - `policy-dpf-priority`: PLU-DPF and PLUD-DPF, which RSPLIB defines without
+ *   a wire encoding (this library's layout, docs/wire.md)
  */
 export type Feature =
   | "hropt"
@@ -37,7 +50,14 @@ export type Feature =
   | "nextgen-ids"
   | "home-keepalive"
   | "control-channel"
-  | "controlled";
+  | "controlled"
+  | "policy-round-robin"
+  | "policy-random"
+  | "policy-priority"
+  | "policy-least-used"
+  | "policy-rsplib"
+  | "policy-dpf"
+  | "policy-dpf-priority";
 
 /** Every feature, for `--features all`. */
 export const ALL_FEATURES: readonly Feature[] = [
@@ -47,6 +67,21 @@ export const ALL_FEATURES: readonly Feature[] = [
   "home-keepalive",
   "control-channel",
   "controlled",
+  "policy-round-robin",
+  "policy-random",
+  "policy-priority",
+  "policy-least-used",
+  "policy-rsplib",
+  "policy-dpf",
+  "policy-dpf-priority",
+];
+
+/** The RFC 5356 policy families, for `--features policies`. */
+export const RFC_POLICY_FEATURES: readonly Feature[] = [
+  "policy-round-robin",
+  "policy-random",
+  "policy-priority",
+  "policy-least-used",
 ];
 
 /**
@@ -76,6 +111,24 @@ export interface TargetTimers {
   readonly maxBadPeReports: number;
   /** Registrar: elements per Handle Table Response page at most (to size the paging case). */
   readonly handleTablePage: number;
+  /** Registrar: elements per Handle Resolution Response when the request names no number (RSPLIB: 3). */
+  readonly handleResolutionItems: number;
+  /**
+   * Registrar: how many of the elements of one handle resolution an ordered
+   * policy moves on (RSPLIB's `-maxincrement`); 0 for each policy's own
+   * default (1 for the ordered policies, docs/policies.md).
+   */
+  readonly maxIncrement: number;
+  /** Pool element: T2-registration, the wait for a Registration Response. */
+  readonly registrationTimeout: number;
+  /** Pool element: registration attempts at one registrar before it hunts another (MAX-REG-ATTEMPT). */
+  readonly maxRegistrationAttempts: number;
+  /** Pool user: T1-ENRPrequest, the wait for a Handle Resolution Response. */
+  readonly requestTimeout: number;
+  /** Pool user: retransmissions before it hunts another registrar (MAX-REQUEST-RETRANSMIT). */
+  readonly maxRequestRetransmit: number;
+  /** Pool user: stale.cache.value, how long a resolution may be used. */
+  readonly staleCache: number;
   /** Slack added to every wait for the target (network, scheduling). */
   readonly slack: number;
 }
@@ -89,6 +142,13 @@ export const RFC_TARGET_TIMERS: TargetTimers = Object.freeze({
   maxTimeNoResponse: 5000,
   maxBadPeReports: 3,
   handleTablePage: 128,
+  handleResolutionItems: 3,
+  maxIncrement: 0,
+  registrationTimeout: 30_000,
+  maxRegistrationAttempts: 2,
+  requestTimeout: 15_000,
+  maxRequestRetransmit: 2,
+  staleCache: 30_000,
   slack: 2000,
 });
 
@@ -101,6 +161,13 @@ export const RSPLIB_TARGET_TIMERS: TargetTimers = Object.freeze({
   maxTimeNoResponse: 5000,
   maxBadPeReports: 3,
   handleTablePage: 128,
+  handleResolutionItems: 3,
+  maxIncrement: 0,
+  registrationTimeout: 3000,
+  maxRegistrationAttempts: 2,
+  requestTimeout: 3000,
+  maxRequestRetransmit: 2,
+  staleCache: 30_000,
   slack: 2000,
 });
 

@@ -14,7 +14,7 @@ import type {
   RegistrationResponse,
 } from "../../lib/protocol/types.ts";
 import type { CaseContext } from "../context.ts";
-import type { Peer } from "../peer.ts";
+import type { Arrival, Peer } from "../peer.ts";
 
 /** Byte strings equal. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -129,4 +129,24 @@ export function element(
   id: Identifier,
 ): PoolElementParameter | undefined {
   return list.find((e) => e.identifier === id);
+}
+
+/**
+ * Waits until a message `match` accepts has been received on `peer` since
+ * index `since` of its {@link Peer.received} (whether or not an automatic
+ * answer took it); returns it, or undefined after `ms`.
+ */
+export async function receivedSince(
+  ctx: CaseContext,
+  peer: Peer,
+  since: number,
+  match: (m: Arrival) => boolean,
+  ms: number,
+): Promise<Arrival | undefined> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const found = peer.received.slice(since).find(match);
+    if (found !== undefined || performance.now() >= deadline) return found;
+    await ctx.sleep(Math.min(10, Math.max(1, deadline - performance.now())));
+  }
 }

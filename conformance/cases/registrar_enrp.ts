@@ -6,238 +6,25 @@
  */
 
 import { handlespaceChecksum } from "../../lib/protocol/checksum.ts";
-import { encodeMessage } from "../../lib/protocol/codec.ts";
-import { ErrorCauseCode, TransportUse, UpdateAction } from "../../lib/protocol/constants.ts";
-import type {
-  EnrpMessage,
-  HandleTableResponse,
-  Identifier,
-  PoolElementParameter,
-  Presence,
-} from "../../lib/protocol/types.ts";
-import { transportParameter } from "../../lib/runtime/endpoint.ts";
-import type { CaseContext, SuiteListener } from "../context.ts";
-import type { Arrival, Peer } from "../peer.ts";
+import { UpdateAction } from "../../lib/protocol/constants.ts";
+import type { EnrpMessage, Identifier } from "../../lib/protocol/types.ts";
+import type { CaseContext } from "../context.ts";
+import type { Arrival } from "../peer.ts";
+import { FakeRegistrar, tableElements, tableIds } from "./fake_registrar.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { causes, element, eventually, hexId, idsOf, registerOk, sameBytes } from "./helpers.ts";
+import {
+  causes,
+  element,
+  eventually,
+  hexId,
+  idsOf,
+  receivedSince,
+  registerOk,
+  resolveAt,
+  sameBytes,
+} from "./helpers.ts";
 
 const quick = (t: TargetTimers) => 6 * t.slack + 8000;
-
-/** The suite as a peer registrar of the target. */
-class FakeRegistrar {
-  /** The target's identifier, once it said it. */
-  targetId: Identifier | undefined;
-  /** Elements this fake registrar owns (its Handle Table Responses, its checksum). */
-  elements: { handle: Uint8Array; element: PoolElementParameter }[] = [];
-  /** Answer Init Takeovers with an Ack. */
-  ackTakeovers = true;
-
-  private constructor(
-    private readonly ctx: CaseContext,
-    readonly id: Identifier,
-    readonly peer: Peer,
-    readonly listener: SuiteListener,
-  ) {}
-
-  /** Connects to the target's ENRP endpoint and introduces itself with a Presence (Reply required). */
-  static async join(ctx: CaseContext, options: { wait?: boolean } = {}): Promise<FakeRegistrar> {
-    const listener = await ctx.listen("enrp");
-    const peer = await ctx.enrp(listener.endpoint.port);
-    const fake = new FakeRegistrar(ctx, ctx.identifier(), peer, listener);
-    fake.automate(peer);
-    // Connections the target opens to the suite's ENRP endpoint: answered the same way.
-    const adopt = () => {
-      for (const p of listener.accepted) {
-        if ((p as unknown as { adopted?: boolean }).adopted) continue;
-        (p as unknown as { adopted?: boolean }).adopted = true;
-        fake.automate(p);
-        p.respond((m) => {
-          peer.inject(m);
-          return true;
-        });
-      }
-    };
-    const timer = setInterval(adopt, 20);
-    ctx.onCleanup(() => clearInterval(timer));
-    fake.presence(true);
-    if (options.wait !== false) {
-      const p = await ctx.expecting(() =>
-        peer.expectType(
-          "Presence",
-          ctx.answerTime,
-          "a Presence in answer to one with the Reply-required flag",
-        )
-      );
-      fake.targetId = p.sendingRegistrarId;
-    }
-    return fake;
-  }
-
-  /** Answers what a peer must answer (Presence probes, list and handle-table requests, takeovers). */
-  private automate(p: Peer): void {
-    p.respond((m) => {
-      if (m.type === "Undecodable") return false;
-      const e = m as EnrpMessage;
-      if (this.targetId === undefined && "sendingRegistrarId" in e) {
-        this.targetId = e.sendingRegistrarId;
-      }
-      if (e.type === "Presence" && e.replyRequired) {
-        this.presenceOn(p, false);
-      } else if (e.type === "ListRequest") {
-        p.send({
-          type: "ListResponse",
-          sendingRegistrarId: this.id,
-          receivingRegistrarId: e.sendingRegistrarId,
-          reject: false,
-          servers: [],
-        });
-      } else if (e.type === "HandleTableRequest") {
-        p.send(this.handleTable(e.sendingRegistrarId));
-      } else if (
-        e.type === "InitTakeover" && this.ackTakeovers && e.targetRegistrarId !== this.id
-      ) {
-        p.send({
-          type: "InitTakeoverAck",
-          sendingRegistrarId: this.id,
-          receivingRegistrarId: e.sendingRegistrarId,
-          targetRegistrarId: e.targetRegistrarId,
-        });
-      }
-      return false; // still visible to the case
-    });
-  }
-
-  /** The checksum over what this fake owns. */
-  checksum(elements = this.elements): number {
-    return handlespaceChecksum(
-      elements.map((e) => [e.handle, e.element.identifier] as const),
-      this.ctx.config.profile === "nextgen" ? 32 : 16,
-    );
-  }
-
-  private presenceOn(p: Peer, replyRequired: boolean, checksum = this.checksum()): void {
-    p.send({
-      type: "Presence",
-      sendingRegistrarId: this.id,
-      receivingRegistrarId: this.targetId ?? this.ctx.zero,
-      replyRequired,
-      checksum,
-      serverInformation: this.ctx.serverInformation(this.id, this.listener.endpoint),
-    });
-  }
-
-  /** Sends a Presence. */
-  presence(replyRequired = false, checksum?: number): void {
-    this.presenceOn(this.peer, replyRequired, checksum);
-  }
-
-  /** A Handle Table Response with everything this fake owns. */
-  handleTable(to: Identifier): HandleTableResponse {
-    const pools = new Map<
-      string,
-      { poolHandle: Uint8Array; poolElements: PoolElementParameter[] }
-    >();
-    for (const e of this.elements) {
-      const k = e.handle.join(".");
-      if (!pools.has(k)) pools.set(k, { poolHandle: e.handle, poolElements: [] });
-      pools.get(k)!.poolElements.push(e.element);
-    }
-    return {
-      type: "HandleTableResponse",
-      sendingRegistrarId: this.id,
-      receivingRegistrarId: to,
-      reject: false,
-      moreToSend: false,
-      pools: [...pools.values()],
-    };
-  }
-
-  /** A pool element this fake owns, reachable for ASAP at `asap` (a session listener). */
-  ownElement(_handle: Uint8Array, asap: SuiteListener | undefined): PoolElementParameter {
-    const transport = asap === undefined
-      ? this.ctx.userTransport()
-      : transportParameter(asap.endpoint, TransportUse.DataPlusControl);
-    // Over SCTP an ASAP endpoint is an SCTP one with Transport Use DATA ONLY (RSPLIB
-    // refuses anything else); over TCP it is the session port the user transport names.
-    const asapTransport = !this.ctx.overSctp ? transport : transportParameter(
-      asap?.endpoint ??
-        { address: this.ctx.config.listenHost, port: transport.port, transport: "SCTP" },
-      TransportUse.DataOnly,
-    );
-    return this.ctx.poolElement(this.ctx.identifier(), {
-      home: this.id,
-      transport,
-      asapTransport,
-      life: 60_000,
-    });
-  }
-
-  /** Sends a Handle Update. */
-  update(
-    action: "add" | "delete",
-    handle: Uint8Array,
-    element: PoolElementParameter,
-    takeoverSuggested = false,
-  ): void {
-    if (action === "add") this.elements.push({ handle, element });
-    else this.elements = this.elements.filter((e) => e.element.identifier !== element.identifier);
-    this.peer.send({
-      type: "HandleUpdate",
-      sendingRegistrarId: this.id,
-      receivingRegistrarId: this.targetId ?? this.ctx.zero,
-      takeoverSuggested,
-      updateAction: action === "add" ? UpdateAction.AddPoolElement : UpdateAction.DeletePoolElement,
-      poolHandle: handle,
-      poolElement: element,
-    });
-  }
-
-  /** Sends an ENRP message with this fake's and the target's identifiers filled in. */
-  send(m: Record<string, unknown> & { type: EnrpMessage["type"] }): void {
-    this.peer.send({
-      sendingRegistrarId: this.id,
-      receivingRegistrarId: this.targetId ?? this.ctx.zero,
-      ...m,
-    } as unknown as EnrpMessage);
-  }
-
-  /** Requests the target's handle table and follows the More-to-send flag. */
-  async handleTableOf(ownChildrenOnly: boolean): Promise<HandleTableResponse[]> {
-    const pages: HandleTableResponse[] = [];
-    for (let i = 0; i < 1000; i++) {
-      this.send({ type: "HandleTableRequest", ownChildrenOnly });
-      const r = await this.ctx.expecting(() =>
-        this.peer.expectType("HandleTableResponse", this.ctx.answerTime, "a Handle Table Response")
-      );
-      pages.push(r);
-      if (!r.moreToSend || r.reject) break;
-    }
-    return pages;
-  }
-
-  /** Goes silent: closes its connections and its listener. */
-  async vanish(): Promise<void> {
-    this.peer.close(true);
-    for (const p of this.listener.accepted) p.close(true);
-    await this.listener.close();
-  }
-}
-
-function tableIds(pages: readonly HandleTableResponse[]): Identifier[] {
-  return pages.flatMap((p) =>
-    p.pools.flatMap((pool) => pool.poolElements.map((e) => e.identifier))
-  );
-}
-
-function tableElements(
-  pages: readonly HandleTableResponse[],
-): { handle: Uint8Array; element: PoolElementParameter }[] {
-  return pages.flatMap((p) =>
-    p.pools.flatMap((pool) =>
-      pool.poolElements.map((element) => ({ handle: pool.poolHandle, element }))
-    )
-  );
-}
 
 /** Registers `n` elements at the target over ASAP, answering their keep-alives. */
 async function registerMany(
@@ -267,97 +54,127 @@ async function registerMany(
   return ids;
 }
 
-const isPresenceFromTarget = (fake: FakeRegistrar) => (m: Arrival): m is Presence =>
-  m.type === "Presence" && (fake.targetId === undefined || m.sendingRegistrarId === fake.targetId);
+/**
+ * Checks the checksum of a Presence the target sends in answer against its
+ * own handle table (Own-children-only) read before and after; read again
+ * when elements came or went meanwhile (earlier cases' elements expire).
+ */
+async function checksumAgainstTable(
+  ctx: CaseContext,
+  fake: FakeRegistrar,
+  what: string,
+  inspect: (owned: ReturnType<typeof tableElements>) => void,
+): Promise<void> {
+  const width = ctx.config.profile === "nextgen" ? 32 : 16;
+  const sum = (owned: ReturnType<typeof tableElements>) =>
+    handlespaceChecksum(owned.map((e) => [e.handle, e.element.identifier] as const), width);
+  for (let attempt = 1;; attempt++) {
+    const before = tableElements(await fake.handleTableOf(true));
+    const p = await fake.prompt(() => fake.presence(true));
+    if (p === undefined) return ctx.fail("a Presence in answer", "none");
+    const after = tableElements(await fake.handleTableOf(true));
+    if (sum(before) !== sum(after) && attempt < 4) {
+      ctx.note("the target's own elements changed meanwhile: reading again");
+      continue;
+    }
+    inspect(before);
+    ctx.must(
+      p.checksum === sum(before) || p.checksum === sum(after),
+      `checksum 0x${sum(before).toString(16)} over the ${before.length} elements it owns ${what}`,
+      `0x${p.checksum.toString(16)}`,
+    );
+    return;
+  }
+}
 
 /** The cases. */
 export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
   {
     id: "enrp/registrar/presence/reply-required",
-    ref: "RFC 5353 §3.6",
+    ref: "RFC 5353 §3.4.1, §2.1",
     requirement:
-      "A Presence with the Reply-required flag is answered with a Presence (flag clear) addressed to the sender, with the target's Server Information.",
+      "A Presence with the Reply-required flag is answered at once (well before the next heartbeat) with a Presence carrying the target's Server Information, addressed to the sender, the flag clear.",
     level: "MUST",
     role: "registrar-enrp",
-    timeout: quick,
+    timeout: (t) => quick(t) + 2 * t.peerHeartbeatCycle,
     async run(ctx) {
-      const fake = await FakeRegistrar.join(ctx, { wait: false });
-      const p = await ctx.expecting(() =>
-        fake.peer.expectType("Presence", ctx.answerTime, "a Presence in answer")
-      );
+      const fake = await FakeRegistrar.join(ctx);
+      const p = await fake.prompt(() => fake.presence(true));
+      if (p === undefined) {
+        return ctx.fail(
+          `a Presence in answer within ${fake.promptWindow} ms (the next heartbeat is a cycle away)`,
+          "none",
+        );
+      }
       ctx.must(p.sendingRegistrarId !== ctx.zero, "a non-zero sender identifier", "0");
+      ctx.must(
+        p.serverInformation !== undefined,
+        "Server Information in the answer (RFC 5353 §2.1)",
+        "none",
+      );
       ctx.should(!p.replyRequired, "the Reply-required flag clear in an answer", "R=1");
       ctx.should(
         p.receivingRegistrarId === fake.id,
         "addressed to the asking peer",
         hexId(p.receivingRegistrarId),
       );
-      ctx.should(
-        p.serverInformation !== undefined,
-        "Server Information (RSPLIB requires it)",
-        "none",
-      );
     },
   },
   {
     id: "enrp/registrar/presence/heartbeat",
-    ref: "RFC 5353 §3.6",
-    requirement: "A registrar sends each peer a Presence every peer-heartbeat-cycle.",
+    ref: "RFC 5353 §3.4.2",
+    requirement:
+      "A registrar sends each peer a Presence (Reply-required flag clear) every peer-heartbeat-cycle, unasked: at least three in three and a half cycles, none more than a cycle and a half apart.",
     level: "MUST",
     role: "registrar-enrp",
-    timeout: (t) => 2 * t.peerHeartbeatCycle + 6 * t.slack + 8000,
+    timeout: (t) => 5 * t.peerHeartbeatCycle + 6 * t.slack + 8000,
     async run(ctx) {
       const fake = await FakeRegistrar.join(ctx);
-      fake.peer.inbox.length = 0;
+      const since = fake.peer.received.length;
       const t = ctx.timers;
-      await ctx.expecting(() =>
-        fake.peer.expect(
-          isPresenceFromTarget(fake),
-          "a Presence within the heartbeat cycle",
-          1.5 * t.peerHeartbeatCycle + 2 * t.slack,
-        )
+      const start = performance.now();
+      await ctx.sleep(3.5 * t.peerHeartbeatCycle + t.slack);
+      const times = fake.peer.received.flatMap((m, i) =>
+        i >= since && fake.isTargetPresence(m) && !m.replyRequired
+          ? [Math.round(fake.peer.receivedAt[i] - start)]
+          : []
+      );
+      ctx.note(`unasked Presences at ${times.join(", ")} ms`);
+      ctx.must(times.length >= 3, "at least three Presences", `${times.length}`);
+      const gaps = [times[0], ...times.slice(1).map((x, i) => x - times[i])];
+      ctx.must(
+        gaps.every((g) => g <= 1.5 * t.peerHeartbeatCycle + t.slack),
+        `no gap above ${1.5 * t.peerHeartbeatCycle + t.slack} ms`,
+        `gaps ${gaps.join(", ")} ms`,
       );
     },
   },
   {
     id: "enrp/registrar/presence/checksum",
-    ref: "RFC 5353 §3.8, RFC 5354 §3.15",
+    ref: "RFC 5353 §3.6.1, RFC 5354 §3.15",
     requirement:
       "The PE Checksum in a registrar's Presence is the Internet checksum over the pool handles and identifiers of the elements it owns (Internet-32 in the next-generation profile).",
     level: "MUST",
     role: "registrar-enrp",
-    timeout: quick,
+    timeout: (t) => quick(t) + 4 * t.peerHeartbeatCycle,
     async run(ctx) {
       const handle = ctx.poolHandle();
       const ids = await registerMany(ctx, handle, 3);
       const fake = await FakeRegistrar.join(ctx);
-      const owned = tableElements(await fake.handleTableOf(true));
-      for (const id of ids) {
-        ctx.must(
-          owned.some((e) => e.element.identifier === id),
-          `PE ${hexId(id)} among the target's own elements`,
-          "missing",
-        );
-      }
-      const expected = handlespaceChecksum(
-        owned.map((e) => [e.handle, e.element.identifier] as const),
-        ctx.config.profile === "nextgen" ? 32 : 16,
-      );
-      fake.peer.inbox.length = 0;
-      fake.presence(true);
-      const p = await ctx.expecting(() =>
-        fake.peer.expect(isPresenceFromTarget(fake), "a Presence", ctx.answerTime)
-      );
-      ctx.must(
-        p.checksum === expected,
-        `checksum 0x${expected.toString(16)} over the ${owned.length} elements it owns`,
-        `0x${p.checksum.toString(16)}`,
-      );
+      await checksumAgainstTable(ctx, fake, "", (owned) => {
+        for (const id of ids) {
+          ctx.must(
+            owned.some((e) => e.element.identifier === id),
+            `PE ${hexId(id)} among the target's own elements`,
+            "missing",
+          );
+        }
+      });
     },
   },
   {
     id: "enrp/registrar/list/response",
-    ref: "RFC 5353 §3.2.2",
+    ref: "RFC 5353 §3.2.2.2, §2.6",
     requirement: "A List Request is answered with a List Response.",
     level: "MUST",
     role: "registrar-enrp",
@@ -373,12 +190,12 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
   },
   {
     id: "enrp/registrar/handle-table/response",
-    ref: "RFC 5353 §3.2.3",
+    ref: "RFC 5353 §3.2.3, §2.3",
     requirement:
       "A Handle Table Request is answered with the registrar's handle table: every element, with its Home Registrar Identifier and (for RSPLIB peers, required) its ASAP Transport.",
     level: "MUST",
     role: "registrar-enrp",
-    timeout: quick,
+    timeout: (t) => quick(t) + 4 * t.peerHeartbeatCycle,
     async run(ctx) {
       const handle = ctx.poolHandle();
       const ids = await registerMany(ctx, handle, 3);
@@ -401,7 +218,7 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
     id: "enrp/registrar/handle-table/paging",
     ref: "RFC 5353 §2.3, §3.2.3",
     requirement:
-      "A handle table larger than one response is sent in pages with the More-to-send flag; following it yields every element exactly once.",
+      "A handle table larger than one response is sent in pages of at most the target's page size, every one but the last with the More-to-send flag; following it yields every element exactly once.",
     level: "MUST",
     role: "registrar-enrp",
     timeout: (t) => 20 * t.slack + 20000,
@@ -426,16 +243,28 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         "each element once",
         `${seen.length - new Set(seen).size} duplicate(s)`,
       );
+      const sizes = pages.map((p) => p.pools.reduce((n, pool) => n + pool.poolElements.length, 0));
+      ctx.note(`page sizes ${sizes.join(", ")} (the target's page: ${ctx.timers.handleTablePage})`);
+      ctx.must(
+        sizes.every((n) => n <= ctx.timers.handleTablePage),
+        `no page above ${ctx.timers.handleTablePage} elements`,
+        sizes.join(", "),
+      );
+      ctx.must(
+        pages.slice(0, -1).every((p) => p.moreToSend) && !pages[pages.length - 1].moreToSend,
+        "the More-to-send flag on every page but the last",
+        pages.map((p) => (p.moreToSend ? "M=1" : "M=0")).join(", "),
+      );
       ctx.should(
-        pages.length > 1,
-        "more than one page for more than twice the page size",
-        "one page",
+        sizes.slice(0, -1).every((n) => n === ctx.timers.handleTablePage),
+        `every page but the last full (${ctx.timers.handleTablePage} elements)`,
+        sizes.join(", "),
       );
     },
   },
   {
     id: "enrp/registrar/handle-table/own-children-only",
-    ref: "RFC 5353 §2.2, §3.8",
+    ref: "RFC 5353 §2.2, §3.6.3",
     requirement:
       "A Handle Table Request with the Own-children-only flag is answered with the elements the registrar owns, without those it learnt from peers.",
     level: "MUST",
@@ -466,7 +295,7 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
   },
   {
     id: "enrp/registrar/handle-update/propagate-add",
-    ref: "RFC 5353 §3.3",
+    ref: "RFC 5353 §3.3.1, §3.3.2",
     requirement:
       "When an element registers, its home registrar sends its peers a Handle Update (ADD_PE) with the element, itself as the home.",
     level: "MUST",
@@ -504,7 +333,7 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
   },
   {
     id: "enrp/registrar/handle-update/propagate-del",
-    ref: "RFC 5353 §3.3",
+    ref: "RFC 5353 §3.3.1, §3.3.2",
     requirement:
       "When an element deregisters, its home registrar sends its peers a Handle Update (DEL_PE).",
     level: "MUST",
@@ -543,9 +372,9 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
   },
   {
     id: "enrp/registrar/handle-update/accept-add",
-    ref: "RFC 5353 §3.3",
+    ref: "RFC 5353 §3.3.1",
     requirement:
-      "A Handle Update (ADD_PE) from a peer makes the element resolvable, with the peer as its home.",
+      "A Handle Update (ADD_PE) from a peer makes the element resolvable, with the peer as its home, by itself (no resynchronisation needed).",
     level: "MUST",
     role: "registrar-enrp",
     timeout: quick,
@@ -553,6 +382,9 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
       const fake = await FakeRegistrar.join(ctx);
       const handle = ctx.poolHandle();
       const e = fake.ownElement(handle, undefined);
+      // A resynchronisation would find the table as it was: without the element.
+      fake.freeze();
+      const since = ctx.elapsed();
       fake.update("add", handle, e);
       const r = await eventually(
         ctx,
@@ -567,12 +399,14 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         "the peer as its home",
         hexId(element(r.poolElements, e.identifier)!.homeRegistrarId),
       );
+      fake.requireNoResync(since, "the element learnt from the Handle Update");
     },
   },
   {
     id: "enrp/registrar/handle-update/accept-del",
-    ref: "RFC 5353 §3.3",
-    requirement: "A Handle Update (DEL_PE) from a peer removes the element.",
+    ref: "RFC 5353 §3.3.2",
+    requirement:
+      "A Handle Update (DEL_PE) from a peer removes the element, by itself (no resynchronisation needed), and leaves the peer's others.",
     level: "MUST",
     role: "registrar-enrp",
     timeout: quick,
@@ -588,10 +422,13 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         ctx,
         pu,
         handle,
-        (r) => idsOf(r).includes(gone.identifier),
-        "the element resolvable",
+        (r) => idsOf(r).includes(gone.identifier) && idsOf(r).includes(keep.identifier),
+        "both elements resolvable",
         ctx.answerTime,
       );
+      // A resynchronisation would find the table as it was: with the element.
+      fake.freeze();
+      const since = ctx.elapsed();
       fake.update("delete", handle, gone);
       await eventually(
         ctx,
@@ -601,11 +438,12 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         "the deleted element gone, the other kept",
         ctx.answerTime,
       );
+      fake.requireNoResync(since, "the element removed by the Handle Update");
     },
   },
   {
     id: "enrp/registrar/audit/resync",
-    ref: "RFC 5353 §3.8",
+    ref: "RFC 5353 §3.6.2, §3.6.3",
     requirement:
       "When a peer's Presence carries a checksum other than the one computed over what that peer owns, the registrar asks the peer for its own elements (Own-children-only) and drops what the peer no longer has.",
     level: "SHOULD",
@@ -651,7 +489,7 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
   },
   {
     id: "enrp/registrar/takeover/as-taker",
-    ref: "RFC 5353 §3.7",
+    ref: "RFC 5353 §3.5.1, §3.5.2",
     requirement:
       "When a peer owning elements falls silent, the registrar probes it, sends the other peers an Init Takeover, and after their acknowledgements a Takeover Server; it becomes the elements' home and tells them with an Endpoint Keep-Alive carrying the Home flag.",
     level: "MUST",
@@ -730,28 +568,44 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
   },
   {
     id: "enrp/registrar/takeover/as-target",
-    ref: "RFC 5353 §3.7",
+    ref: "RFC 5353 §3.5.1",
     requirement:
-      "A registrar that receives an Init Takeover naming itself does not acknowledge it, and shows it is alive with a Presence.",
+      "A registrar that receives an Init Takeover naming itself does not acknowledge it, and at once (before its next heartbeat) announces a Presence to all its peers.",
     level: "MUST",
     role: "registrar-enrp",
-    timeout: quick,
+    timeout: (t) => quick(t) + 2 * t.peerHeartbeatCycle,
     async run(ctx) {
       const fake = await FakeRegistrar.join(ctx);
-      fake.peer.inbox.length = 0;
-      fake.send({ type: "InitTakeover", targetRegistrarId: fake.targetId! });
+      const other = await FakeRegistrar.join(ctx);
+      let since = 0;
+      const p = await fake.prompt(() => {
+        since = other.peer.received.length;
+        fake.send({ type: "InitTakeover", targetRegistrarId: fake.targetId! });
+      });
+      ctx.must(
+        p !== undefined,
+        `a Presence to the sender within ${fake.promptWindow} ms`,
+        "none",
+      );
+      const toOther = await receivedSince(
+        ctx,
+        other.peer,
+        since,
+        (m) => other.isTargetPresence(m),
+        fake.promptWindow,
+      );
+      ctx.must(toOther !== undefined, "a Presence to the other peer as well", "none");
       await ctx.sleep(ctx.answerTime);
       ctx.must(
-        !fake.peer.inbox.some((m) => m.type === "InitTakeoverAck"),
+        !fake.peer.received.some((m) => m.type === "InitTakeoverAck"),
         "no Init Takeover Ack",
         "an acknowledgement of its own takeover",
       );
-      ctx.should(fake.peer.inbox.some(isPresenceFromTarget(fake)), "a Presence", "none");
     },
   },
   {
     id: "enrp/registrar/takeover/ack-other",
-    ref: "RFC 5353 §3.7",
+    ref: "RFC 5353 §3.5.1, §3.5.2",
     requirement:
       "An Init Takeover of another registrar is acknowledged with an Init Takeover Ack naming that registrar.",
     level: "MUST",
@@ -773,7 +627,7 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
   },
   {
     id: "enrp/registrar/takeover/takeover-server",
-    ref: "RFC 5353 §3.7",
+    ref: "RFC 5353 §3.5.1, §3.5.2",
     requirement:
       "A Takeover Server makes its sender the home of every element the taken-over registrar owned.",
     level: "MUST",
@@ -838,63 +692,783 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
     },
   },
   {
-    id: "enrp/registrar/error/unrecognized-message",
-    ref: "RFC 5353 §3.9",
+    id: "enrp/registrar/presence/server-information",
+    ref: "RFC 5353 §2.1, §3.4.1",
     requirement:
-      "An ENRP message of an unknown type is answered with an ENRP Error carrying cause 0x0002 (Unrecognized Message).",
+      "A registrar's Presence names it consistently: its Server Information carries its own identifier and its ENRP endpoint's port, and it is the identifier its elements list as their home.",
     level: "MUST",
     role: "registrar-enrp",
-    timeout: quick,
+    timeout: (t) => quick(t) + 2 * t.peerHeartbeatCycle,
     async run(ctx) {
       const fake = await FakeRegistrar.join(ctx);
-      const m = encodeMessage({
-        type: "ListRequest",
-        sendingRegistrarId: fake.id,
-        receivingRegistrarId: fake.targetId!,
-      }, { profile: ctx.config.profile });
-      m[0] = 0x7f;
-      fake.peer.sendRaw(m, "an ENRP message of type 0x7f");
-      const e = await ctx.expecting(() =>
-        fake.peer.expectType("EnrpError", ctx.answerTime, "an ENRP Error")
-      );
+      const p = await fake.prompt(() => fake.presence(true));
+      if (p === undefined) return ctx.fail("a Presence in answer", "none");
+      const info = p.serverInformation;
+      if (info === undefined) return ctx.fail("Server Information", "none");
       ctx.must(
-        e.operationError.some((c) => c.code === ErrorCauseCode.UnrecognizedMessage),
-        "cause 0x0002 (Unrecognized Message)",
-        causes(e.operationError),
+        info.registrarId === p.sendingRegistrarId,
+        "the Server Information's identifier equal to the sender's",
+        `${hexId(info.registrarId)} vs ${hexId(p.sendingRegistrarId)}`,
+      );
+      const enrp = ctx.config.enrp!;
+      ctx.must(
+        info.transport.port === enrp.port,
+        `its ENRP port ${enrp.port} in the Server Information`,
+        `${info.transport.type} port ${info.transport.port}`,
+      );
+      const handle = ctx.poolHandle();
+      const [id] = await registerMany(ctx, handle, 1);
+      const listed = element((await resolveAt(ctx, await ctx.asap(), handle)).poolElements, id);
+      ctx.must(
+        listed?.homeRegistrarId === p.sendingRegistrarId,
+        "the same identifier as home of the elements registered with it",
+        listed === undefined ? "not listed" : hexId(listed.homeRegistrarId),
       );
     },
   },
   {
-    id: "enrp/registrar/error/unrecognized-parameter",
-    ref: "RFC 5353 §3.9, RFC 5354 §2",
+    id: "enrp/registrar/presence/probe-silent-peer",
+    ref: "RFC 5353 §3.4.3",
     requirement:
-      "An ENRP message with an unknown parameter whose action bits say report (01) is answered with an ENRP Error carrying cause 0x0001 (Unrecognized Parameter).",
+      "A peer not heard from for max-time-last-heard is sent a Presence with the Reply-required flag.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) => t.maxTimeLastHeard + 2 * t.peerHeartbeatCycle + 8 * t.slack + 8000,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const joined = ctx.elapsed();
+      const t = ctx.timers;
+      const within = t.maxTimeLastHeard + t.peerHeartbeatCycle + 2 * t.slack;
+      const deadline = performance.now() + within;
+      while (performance.now() < deadline && !fake.probes.some((at) => at > joined)) {
+        await ctx.sleep(20);
+      }
+      const probe = fake.probes.find((at) => at > joined);
+      ctx.must(
+        probe !== undefined,
+        `a Presence with the Reply-required flag within ${within} ms of silence`,
+        "none",
+      );
+      ctx.note(
+        `probed ${
+          probe! - joined
+        } ms after the peer's last message (max-time-last-heard ${t.maxTimeLastHeard} ms)`,
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/presence/checksum-follows-changes",
+    ref: "RFC 5353 §3.6.1",
+    requirement:
+      "The checksum in a registrar's Presences follows its handlespace: it counts an element registered since, and no longer counts one deregistered.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) => quick(t) + 4 * t.peerHeartbeatCycle,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const pe = await ctx.asap();
+      const id = ctx.identifier();
+      pe.answerKeepAlives(handle, id);
+      const checkAgainstTable = (what: string, present: boolean) =>
+        checksumAgainstTable(ctx, fake, what, (owned) =>
+          ctx.must(
+            owned.some((e) => e.element.identifier === id) === present,
+            `the element ${present ? "among" : "not among"} the target's own elements ${what}`,
+            present ? "missing" : "still there",
+          ));
+      await registerOk(ctx, pe, handle, id);
+      await checkAgainstTable("after the registration", true);
+      pe.send({ type: "Deregistration", poolHandle: handle, poolElementId: id });
+      await ctx.expecting(() => pe.expectType("DeregistrationResponse", ctx.answerTime));
+      await checkAgainstTable("after the deregistration", false);
+    },
+  },
+  {
+    id: "enrp/registrar/list/response-content",
+    ref: "RFC 5353 §3.2.2.2, §2.6",
+    requirement:
+      "A List Response names the peers the registrar knows: another peer that joined appears with its identifier and its ENRP endpoint.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const asking = await FakeRegistrar.join(ctx);
+      const other = await FakeRegistrar.join(ctx);
+      asking.send({ type: "ListRequest" });
+      const r = await ctx.expecting(() =>
+        asking.peer.expectType("ListResponse", ctx.answerTime, "a List Response")
+      );
+      ctx.must(!r.reject, "no Reject flag", "R=1");
+      const entry = r.servers.find((x) => x.registrarId === other.id);
+      ctx.must(
+        entry !== undefined,
+        `the other peer ${hexId(other.id)} listed`,
+        `listed: ${r.servers.map((x) => hexId(x.registrarId)).join(", ") || "nobody"}`,
+      );
+      ctx.must(
+        entry!.transport.port === other.listener.endpoint.port,
+        `its ENRP endpoint (port ${other.listener.endpoint.port})`,
+        `port ${entry!.transport.port}`,
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/handle-table/learnt-elements",
+    ref: "RFC 5353 §3.2.3",
+    requirement:
+      "A full Handle Table Request (Own-children-only clear) is answered with the elements learnt from other peers too, each with its own home.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const owner = await FakeRegistrar.join(ctx);
+      const asking = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const e = owner.ownElement(handle, undefined);
+      owner.update("add", handle, e);
+      await eventually(
+        ctx,
+        await ctx.asap(),
+        handle,
+        (r) => idsOf(r).includes(e.identifier),
+        "the element learnt",
+        ctx.answerTime,
+      );
+      const listed = tableElements(await asking.handleTableOf(false)).find((x) =>
+        x.element.identifier === e.identifier
+      );
+      ctx.must(listed !== undefined, "the other peer's element in the table", "missing");
+      ctx.must(
+        listed!.element.homeRegistrarId === owner.id,
+        `its home ${hexId(owner.id)}`,
+        hexId(listed!.element.homeRegistrarId),
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/handle-update/propagate-update",
+    ref: "RFC 5353 §3.3.1, RFC 5352 §3.1",
+    requirement:
+      "When an element re-registers with new values (a new load), its home registrar sends its peers a Handle Update (ADD_PE) with them.",
     level: "MUST",
     role: "registrar-enrp",
     timeout: quick,
     async run(ctx) {
       const fake = await FakeRegistrar.join(ctx);
-      const m = encodeMessage({
-        type: "Presence",
-        sendingRegistrarId: fake.id,
-        receivingRegistrarId: fake.targetId!,
-        replyRequired: false,
-        checksum: fake.checksum(),
-      }, { profile: ctx.config.profile });
-      const out = new Uint8Array(m.length + 8);
-      out.set(m);
-      out.set([0x41, 0x23, 0x00, 0x08, 0xca, 0xfe, 0xba, 0xbe], m.length);
-      out[2] = out.length >> 8;
-      out[3] = out.length & 0xff;
-      fake.peer.inbox.length = 0;
-      fake.peer.sendRaw(out, "a Presence with an unknown parameter 0x4123");
-      const e = await ctx.expecting(() =>
-        fake.peer.expectType("EnrpError", ctx.answerTime, "an ENRP Error")
+      const handle = ctx.poolHandle();
+      const pe = await ctx.asap();
+      const id = ctx.identifier();
+      pe.answerKeepAlives(handle, id);
+      const load = (l: number) => ({ type: "LeastUsed" as const, load: l });
+      await registerOk(ctx, pe, handle, id, { policy: load(0x10000000) });
+      await ctx.expecting(() =>
+        fake.peer.expectType(
+          "HandleUpdate",
+          ctx.answerTime,
+          "the first ADD_PE",
+          (m) => m.poolElement.identifier === id,
+        )
+      );
+      await registerOk(ctx, pe, handle, id, { policy: load(0xb0000000) });
+      const u = await ctx.expecting(() =>
+        fake.peer.expectType(
+          "HandleUpdate",
+          ctx.answerTime,
+          "a Handle Update after the re-registration",
+          (m) => m.poolElement.identifier === id,
+        )
       );
       ctx.must(
-        e.operationError.some((c) => c.code === ErrorCauseCode.UnrecognizedParameter),
-        "cause 0x0001 (Unrecognized Parameter)",
-        causes(e.operationError),
+        u.updateAction === UpdateAction.AddPoolElement,
+        "ADD_PE",
+        `action ${u.updateAction}`,
+      );
+      const p = u.poolElement.policy;
+      ctx.must(
+        p.type === "LeastUsed" && p.load === 0xb0000000,
+        "the new load 0xb0000000",
+        JSON.stringify(p),
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/handle-update/propagate-keepalive-removal",
+    ref: "RFC 5353 §3.3.2, RFC 5352 §3.4",
+    requirement:
+      "When an element is removed because it left a keep-alive unanswered, its home registrar sends its peers a Handle Update (DEL_PE).",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) => 2 * (t.keepAliveInterval + t.keepAliveTimeout) + 6 * t.slack + 8000,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const pe = await ctx.asap(); // never answers keep-alives
+      const id = ctx.identifier();
+      await registerOk(ctx, pe, handle, id);
+      const t = ctx.timers;
+      const u = await ctx.expecting(() =>
+        fake.peer.expectType(
+          "HandleUpdate",
+          t.keepAliveInterval + t.keepAliveTimeout + 3 * t.slack,
+          "a DEL_PE for the silent element",
+          (m) => m.poolElement.identifier === id && m.updateAction !== UpdateAction.AddPoolElement,
+        )
+      );
+      ctx.must(
+        u.updateAction === UpdateAction.DeletePoolElement,
+        "DEL_PE",
+        `action ${u.updateAction}`,
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/handle-update/propagate-unreachable-removal",
+    ref: "RFC 5353 §3.3.2, RFC 5352 §3.5",
+    requirement:
+      "When an element is removed after MAX-BAD-PE-REPORT unreachable reports, its home registrar sends its peers a Handle Update (DEL_PE).",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const [id] = await registerMany(ctx, handle, 1);
+      const pu = await ctx.asap();
+      for (let i = 0; i < ctx.timers.maxBadPeReports; i++) {
+        pu.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: id });
+      }
+      const u = await ctx.expecting(() =>
+        fake.peer.expectType(
+          "HandleUpdate",
+          ctx.answerTime,
+          "a DEL_PE for the unreachable element",
+          (m) => m.poolElement.identifier === id && m.updateAction !== UpdateAction.AddPoolElement,
+        )
+      );
+      ctx.must(
+        u.updateAction === UpdateAction.DeletePoolElement,
+        "DEL_PE",
+        `action ${u.updateAction}`,
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/handle-update/accept-update",
+    ref: "RFC 5353 §3.3.1",
+    requirement:
+      "A Handle Update (ADD_PE) for an element the registrar has replaces its attributes (here its load), by itself (no resynchronisation needed).",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const e = fake.ownElement(handle, undefined, {
+        policy: { type: "LeastUsed", load: 0x10000000 },
+      });
+      fake.update("add", handle, e);
+      const pu = await ctx.asap();
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => idsOf(r).includes(e.identifier),
+        "the element learnt",
+        ctx.answerTime,
+      );
+      fake.freeze();
+      const since = ctx.elapsed();
+      fake.update("add", handle, { ...e, policy: { type: "LeastUsed", load: 0xc0000000 } });
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => {
+          const p = element(r.poolElements, e.identifier)?.policy;
+          return p?.type === "LeastUsed" && p.load === 0xc0000000;
+        },
+        "the element listed with its new load 0xc0000000",
+        ctx.answerTime,
+      );
+      fake.requireNoResync(since, "the new load learnt from the Handle Update");
+    },
+  },
+  {
+    id: "enrp/registrar/handle-update/move-home",
+    ref: "RFC 5353 §3.3.1, RFC 5352 §3.1",
+    requirement:
+      "A Handle Update (ADD_PE) naming another home for an element registered with the registrar (the element moved) makes that peer its home: the registrar lists the new home and stops sending the element keep-alives.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) => 2 * (t.keepAliveInterval + t.keepAliveTimeout) + 8 * t.slack + 8000,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const pe = await ctx.asap();
+      const id = ctx.identifier();
+      pe.answerKeepAlives(handle, id);
+      await registerOk(ctx, pe, handle, id);
+      const pu = await ctx.asap();
+      const listed = element((await resolveAt(ctx, pu, handle)).poolElements, id);
+      ctx.must(listed !== undefined, "the element registered", "not listed");
+      fake.update("add", handle, { ...listed!, homeRegistrarId: fake.id });
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => element(r.poolElements, id)?.homeRegistrarId === fake.id,
+        `the peer ${hexId(fake.id)} as the element's home`,
+        ctx.answerTime,
+      );
+      const t = ctx.timers;
+      await ctx.sleep(t.keepAliveTimeout + t.slack / 2); // a keep-alive under way may still come
+      const since = pe.received.length;
+      await ctx.sleep(t.keepAliveInterval + t.keepAliveTimeout + t.slack);
+      const more = pe.received.slice(since).filter((m) => m.type === "EndpointKeepAlive").length;
+      ctx.must(more === 0, "no more keep-alives from its former home", `${more}`);
+    },
+  },
+  {
+    id: "enrp/registrar/handle-update/not-echoed",
+    ref: "RFC 5353 §2.4, §3.3",
+    requirement:
+      "Only an element's home registrar announces it: an element learnt from one peer is not sent on to another peer or back to its home in a Handle Update.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const owner = await FakeRegistrar.join(ctx);
+      const other = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const e = owner.ownElement(handle, undefined);
+      owner.update("add", handle, e);
+      await eventually(
+        ctx,
+        await ctx.asap(),
+        handle,
+        (r) => idsOf(r).includes(e.identifier),
+        "the element learnt",
+        ctx.answerTime,
+      );
+      await ctx.sleep(ctx.answerTime);
+      const echoed = [owner, other].filter((f) =>
+        f.peer.received.some((m) =>
+          m.type === "HandleUpdate" && m.poolElement.identifier === e.identifier
+        )
+      );
+      ctx.must(
+        echoed.length === 0,
+        "no Handle Update about the learnt element",
+        `sent to ${echoed.map((f) => (f === owner ? "its home" : "the other peer")).join(" and ")}`,
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/audit/consistent-no-resync",
+    ref: "RFC 5353 §3.6.2",
+    requirement:
+      "Presences whose checksum matches what the registrar holds for that peer start no resynchronisation.",
+    level: "SHOULD",
+    role: "registrar-enrp",
+    timeout: (t) => quick(t) + 4 * t.peerHeartbeatCycle,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      for (let i = 0; i < 2; i++) fake.update("add", handle, fake.ownElement(handle, undefined));
+      await eventually(
+        ctx,
+        await ctx.asap(),
+        handle,
+        (r) => idsOf(r).length === 2,
+        "both elements learnt",
+        ctx.answerTime,
+      );
+      const since = ctx.elapsed();
+      for (let i = 0; i < 3; i++) {
+        fake.presence(false);
+        await ctx.sleep(ctx.timers.peerHeartbeatCycle / 2);
+      }
+      await ctx.sleep(ctx.timers.slack);
+      const asked = fake.tableRequests.filter((r) => r.at >= since).length;
+      ctx.should(asked === 0, "no Handle Table Request", `${asked}`);
+    },
+  },
+  {
+    id: "enrp/registrar/audit/resync-learns-missing",
+    ref: "RFC 5353 §3.6.2, §3.6.3",
+    requirement:
+      "When a peer's checksum counts an element the registrar never heard of, the registrar resynchronises (Own-children-only) and learns it.",
+    level: "SHOULD",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const e = fake.ownElement(handle, undefined);
+      fake.elements.push({ handle, element: e }); // owned, but never announced
+      fake.presence(false);
+      const r = await eventually(
+        ctx,
+        await ctx.asap(),
+        handle,
+        (r) => idsOf(r).includes(e.identifier),
+        "the unannounced element learnt by resynchronisation",
+        ctx.answerTime + ctx.timers.slack,
+      );
+      ctx.should(
+        fake.tableRequests.some((x) => x.ownChildrenOnly),
+        "the Own-children-only flag in the request",
+        fake.tableRequests.map((x) => (x.ownChildrenOnly ? "W=1" : "W=0")).join(", ") || "none",
+      );
+      ctx.must(
+        element(r.poolElements, e.identifier)!.homeRegistrarId === fake.id,
+        "the peer as its home",
+        hexId(element(r.poolElements, e.identifier)!.homeRegistrarId),
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/takeover/failure-detection",
+    ref: "RFC 5353 §3.4.3, §3.5.1",
+    requirement:
+      "A peer that stays connected but answers nothing is probed, and only after max-time-no-response without an answer declared dead: then the registrar starts taking over its elements.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) =>
+      t.maxTimeLastHeard + t.maxTimeNoResponse + 2 * t.peerHeartbeatCycle + 10 * t.slack + 10000,
+    async run(ctx) {
+      const mute = await FakeRegistrar.join(ctx);
+      const witness = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const e = mute.ownElement(handle, undefined);
+      mute.update("add", handle, e);
+      await eventually(
+        ctx,
+        await ctx.asap(),
+        handle,
+        (r) => idsOf(r).includes(e.identifier),
+        "the element learnt",
+        ctx.answerTime,
+      );
+      mute.answerProbes = false;
+      const quiet = ctx.elapsed();
+      ctx.note(`peer ${hexId(mute.id)} stops answering (its connection stays open)`);
+      const t = ctx.timers;
+      await ctx.expecting(() =>
+        witness.peer.expectType(
+          "InitTakeover",
+          t.maxTimeLastHeard + t.maxTimeNoResponse + t.peerHeartbeatCycle + 4 * t.slack,
+          `an Init Takeover of ${hexId(mute.id)}`,
+          (m) => m.targetRegistrarId === mute.id,
+        )
+      );
+      const started = ctx.elapsed();
+      const probes = mute.probes.filter((at) => at >= quiet);
+      ctx.note(
+        `probes at ${probes.map((x) => x - quiet).join(", ")} ms, Init Takeover at ${
+          started - quiet
+        } ms after the peer fell quiet`,
+      );
+      ctx.must(probes.length > 0, "a probe (Reply-required Presence) before", "none");
+      ctx.must(
+        started - probes[0] >= t.maxTimeNoResponse - 50,
+        `at least max-time-no-response (${t.maxTimeNoResponse} ms) between the probe and the takeover`,
+        `${started - probes[0]} ms`,
+      );
+    },
+  },
+  ...([["lower", "loses to"], ["higher", "wins over"]] as const).map((
+    [rank, outcome],
+  ): ConformanceCase => ({
+    id: `enrp/registrar/takeover/contest-${rank}`,
+    ref: "RFC 5353 §3.5.1 (RSPLIB's rule: docs/roles.md)",
+    requirement:
+      `In a contest over the same failed peer, a registrar's takeover ${outcome} one started by a peer with a ${rank} identifier: ${
+        rank === "lower"
+          ? "it acknowledges the other's Init Takeover and sends no Takeover Server"
+          : "it does not acknowledge the other's Init Takeover and completes its own"
+      } (the lower identifier wins).`,
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) =>
+      t.maxTimeLastHeard + t.maxTimeNoResponse + 2 * t.peerHeartbeatCycle + 12 * t.slack + 10000,
+    async run(ctx) {
+      const nextgen = ctx.config.profile === "nextgen";
+      const id = rank === "lower"
+        ? (nextgen ? 1n : 1)
+        : (nextgen ? 0xffffffffffffffffn : 0xffffffff);
+      const failing = await FakeRegistrar.join(ctx);
+      const rival = await FakeRegistrar.join(ctx, { id });
+      if (rival.targetId === id) ctx.unsupported(`the target's own identifier is ${hexId(id)}`);
+      rival.ackTakeovers = false;
+      const handle = ctx.poolHandle();
+      const e = failing.ownElement(handle, undefined);
+      failing.update("add", handle, e);
+      const pu = await ctx.asap();
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => idsOf(r).includes(e.identifier),
+        "the element learnt",
+        ctx.answerTime,
+      );
+      await failing.vanish();
+      const t = ctx.timers;
+      await ctx.expecting(() =>
+        rival.peer.expectType(
+          "InitTakeover",
+          t.maxTimeLastHeard + t.maxTimeNoResponse + t.peerHeartbeatCycle + 4 * t.slack,
+          `the target's Init Takeover of ${hexId(failing.id)}`,
+          (m) => m.targetRegistrarId === failing.id,
+        )
+      );
+      ctx.note(`rival ${hexId(rival.id)} starts its own takeover of ${hexId(failing.id)}`);
+      rival.send({ type: "InitTakeover", targetRegistrarId: failing.id });
+      const isAck = (m: Arrival) =>
+        m.type === "InitTakeoverAck" && m.targetRegistrarId === failing.id;
+      const isServer = (m: Arrival) =>
+        m.type === "TakeoverServer" && m.targetRegistrarId === failing.id;
+      if (rank === "lower") {
+        await ctx.expecting(() =>
+          rival.peer.expect(isAck, "an Init Takeover Ack for the lower rival", ctx.answerTime)
+        );
+        await ctx.expecting(() =>
+          rival.peer.expectNothing(isServer, "Takeover Server from the loser", ctx.answerTime)
+        );
+      } else {
+        // Acknowledged at once: the target's takeover must not expire meanwhile.
+        rival.send({
+          type: "InitTakeoverAck",
+          receivingRegistrarId: rival.targetId!,
+          targetRegistrarId: failing.id,
+        });
+        await ctx.expecting(() =>
+          rival.peer.expect(isServer, "a Takeover Server from the winner", ctx.answerTime)
+        );
+        ctx.must(
+          !rival.peer.received.some(isAck),
+          "no Init Takeover Ack for the higher rival",
+          "the target acknowledged it",
+        );
+      }
+    },
+  })),
+  {
+    id: "enrp/registrar/takeover/abandoned-on-presence",
+    ref: "RFC 5353 §3.5.1",
+    requirement:
+      "A registrar taking over a peer stops as soon as that peer shows it is alive with a Presence: no Takeover Server, and the peer stays its elements' home.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) =>
+      t.maxTimeLastHeard + t.maxTimeNoResponse + 2 * t.peerHeartbeatCycle + 12 * t.slack + 10000,
+    async run(ctx) {
+      const sleeper = await FakeRegistrar.join(ctx);
+      const witness = await FakeRegistrar.join(ctx);
+      witness.ackTakeovers = false;
+      const handle = ctx.poolHandle();
+      const e = sleeper.ownElement(handle, undefined);
+      sleeper.update("add", handle, e);
+      const pu = await ctx.asap();
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => idsOf(r).includes(e.identifier),
+        "the element learnt",
+        ctx.answerTime,
+      );
+      sleeper.answerProbes = false;
+      const t = ctx.timers;
+      await ctx.expecting(() =>
+        witness.peer.expectType(
+          "InitTakeover",
+          t.maxTimeLastHeard + t.maxTimeNoResponse + t.peerHeartbeatCycle + 4 * t.slack,
+          `an Init Takeover of ${hexId(sleeper.id)}`,
+          (m) => m.targetRegistrarId === sleeper.id,
+        )
+      );
+      // The sleeper wakes up, over a new connection from its ENRP port (the old one may be closed).
+      const awake = await ctx.enrp(sleeper.listener.endpoint.port);
+      awake.send({
+        type: "Presence",
+        sendingRegistrarId: sleeper.id,
+        receivingRegistrarId: sleeper.targetId!,
+        replyRequired: false,
+        checksum: sleeper.checksum(),
+        serverInformation: ctx.serverInformation(sleeper.id, sleeper.listener.endpoint),
+      });
+      await ctx.sleep(t.slack / 2);
+      witness.send({ type: "InitTakeoverAck", targetRegistrarId: sleeper.id });
+      await ctx.expecting(() =>
+        witness.peer.expectNothing(
+          (m) => m.type === "TakeoverServer" && m.targetRegistrarId === sleeper.id,
+          "Takeover Server after the target showed it is alive",
+          ctx.answerTime,
+        )
+      );
+      const listed = element((await resolveAt(ctx, pu, handle)).poolElements, e.identifier);
+      ctx.must(
+        listed?.homeRegistrarId === sleeper.id,
+        `the element's home still ${hexId(sleeper.id)}`,
+        listed === undefined ? "not listed" : hexId(listed.homeRegistrarId),
+      );
+    },
+  },
+  ...([1, 2] as const).map((pages): ConformanceCase => ({
+    id: pages === 1 ? "enrp/registrar/startup/mentor" : "enrp/registrar/startup/mentor-paged",
+    ref: "RFC 5353 §3.2.2, §3.2.3",
+    requirement: pages === 1
+      ? "A registrar starting with a configured peer takes it as its mentor: it asks for the peer list (List Request), then for the whole handle table (Own-children-only clear), and serves what it got."
+      : "A registrar downloading its mentor's handle table follows the More-to-send flag: it asks again until the last page, and serves the elements of every page.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) => 10 * t.slack + 20_000,
+    async run(ctx) {
+      const driver = ctx.config.registrar ??
+        ctx.unsupported("the runner cannot start a registrar here (built-in run only)");
+      const listener = await ctx.listen("enrp");
+      const mentorId = ctx.identifier();
+      const handle = ctx.poolHandle();
+      const elements = Array.from(
+        { length: pages },
+        () => ctx.poolElement(ctx.identifier(), { home: mentorId }),
+      );
+      const started = await driver.start({ peers: [listener.endpoint] });
+      ctx.onCleanup(() => started.stop());
+      const peer = await listener.next(
+        ctx.answerTime + ctx.timers.slack,
+        "the new registrar connecting to its configured peer",
+      );
+      let newId: Identifier | undefined;
+      const order: string[] = [];
+      let served = 0;
+      const table = (to: Identifier, page: number): EnrpMessage => ({
+        type: "HandleTableResponse",
+        sendingRegistrarId: mentorId,
+        receivingRegistrarId: to,
+        reject: false,
+        moreToSend: page < pages - 1,
+        pools: [{ poolHandle: handle, poolElements: [elements[page]] }],
+      });
+      peer.respond((m) => {
+        if (m.type === "Undecodable" || !("sendingRegistrarId" in m)) return false;
+        newId ??= m.sendingRegistrarId;
+        if (m.type === "Presence" && m.replyRequired) {
+          peer.send({
+            type: "Presence",
+            sendingRegistrarId: mentorId,
+            receivingRegistrarId: m.sendingRegistrarId,
+            replyRequired: false,
+            checksum: 0,
+            serverInformation: ctx.serverInformation(mentorId, listener.endpoint),
+          });
+        } else if (m.type === "ListRequest") {
+          order.push("List Request");
+          peer.send({
+            type: "ListResponse",
+            sendingRegistrarId: mentorId,
+            receivingRegistrarId: m.sendingRegistrarId,
+            reject: false,
+            servers: [],
+          });
+        } else if (m.type === "HandleTableRequest") {
+          order.push(`Handle Table Request (W=${m.ownChildrenOnly ? 1 : 0})`);
+          if (served < pages) peer.send(table(m.sendingRegistrarId, served++));
+        }
+        return false;
+      });
+      const pu = await ctx.asap(started.asap);
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => elements.every((e) => idsOf(r).includes(e.identifier)),
+        `the mentor's ${
+          pages === 1 ? "element" : "elements of both pages"
+        } served by the new registrar`,
+        ctx.answerTime + 2 * ctx.timers.slack,
+      );
+      ctx.note(
+        `the new registrar ${newId === undefined ? "" : hexId(newId)} sent: ${order.join(", ")}`,
+      );
+      ctx.must(
+        order.includes("List Request"),
+        "a List Request to the mentor",
+        order.join(", ") || "nothing",
+      );
+      const tables = order.filter((x) => x.startsWith("Handle Table"));
+      ctx.must(
+        tables.length >= pages && tables.every((x) => x.endsWith("(W=0)")),
+        `${pages} Handle Table Request(s) for the whole table (W=0)`,
+        tables.join(", ") || "none",
+      );
+      ctx.should(
+        order.indexOf("List Request") < order.findIndex((x) => x.startsWith("Handle Table")),
+        "the List Request first",
+        order.join(", "),
+      );
+    },
+  })),
+  {
+    id: "enrp/registrar/startup/peers-from-list",
+    ref: "RFC 5353 §3.2.2.2, §3.4.1",
+    requirement:
+      "A starting registrar contacts the peers its mentor's List Response names (a Presence to each), so that it becomes part of the whole operational scope.",
+    level: "SHOULD",
+    role: "registrar-enrp",
+    timeout: (t) => 10 * t.slack + 20_000,
+    async run(ctx) {
+      const driver = ctx.config.registrar ??
+        ctx.unsupported("the runner cannot start a registrar here (built-in run only)");
+      const mentor = await ctx.listen("enrp");
+      const other = await ctx.listen("enrp");
+      const mentorId = ctx.identifier();
+      const otherId = ctx.identifier();
+      const started = await driver.start({ peers: [mentor.endpoint] });
+      ctx.onCleanup(() => started.stop());
+      const peer = await mentor.next(
+        ctx.answerTime + ctx.timers.slack,
+        "the new registrar connecting to its mentor",
+      );
+      peer.respond((m) => {
+        if (m.type === "Presence" && m.replyRequired) {
+          peer.send({
+            type: "Presence",
+            sendingRegistrarId: mentorId,
+            receivingRegistrarId: m.sendingRegistrarId,
+            replyRequired: false,
+            checksum: 0,
+            serverInformation: ctx.serverInformation(mentorId, mentor.endpoint),
+          });
+        } else if (m.type === "ListRequest") {
+          peer.send({
+            type: "ListResponse",
+            sendingRegistrarId: mentorId,
+            receivingRegistrarId: m.sendingRegistrarId,
+            reject: false,
+            servers: [ctx.serverInformation(otherId, other.endpoint)],
+          });
+        } else if (m.type === "HandleTableRequest") {
+          peer.send({
+            type: "HandleTableResponse",
+            sendingRegistrarId: mentorId,
+            receivingRegistrarId: m.sendingRegistrarId,
+            reject: false,
+            moreToSend: false,
+            pools: [],
+          });
+        }
+        return false;
+      });
+      const contacted = await other.next(
+        ctx.answerTime + ctx.timers.peerHeartbeatCycle + ctx.timers.slack,
+        "the new registrar connecting to the peer the List Response named",
+      );
+      await ctx.expecting(() =>
+        contacted.expectType("Presence", ctx.answerTime, "a Presence to the listed peer")
       );
     },
   },

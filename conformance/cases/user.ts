@@ -44,6 +44,7 @@ async function setup(ctx: CaseContext): Promise<Setup> {
   const pool = ctx.poolHandle();
   const user = await ctx.config.user!.start({
     registrar: registrarListener.endpoint,
+    registrars: [registrarListener.endpoint],
     pool: new TextDecoder().decode(pool),
   });
   ctx.onCleanup(() => user.kill());

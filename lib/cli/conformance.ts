@@ -25,12 +25,14 @@ import { checkCapture, traceSummary } from "../../conformance/trace.ts";
 import {
   ALL_FEATURES,
   type Feature,
+  RFC_POLICY_FEATURES,
   RFC_TARGET_TIMERS,
   type Role,
   RSPLIB_TARGET_TIMERS,
   type TargetTimers,
 } from "../../conformance/types.ts";
 import { Port } from "../protocol/constants.ts";
+import type { PoolMemberSelectionPolicy } from "../protocol/types.ts";
 import { type Endpoint, formatEndpoint } from "../runtime/endpoint.ts";
 import {
   endpointOption,
@@ -62,19 +64,29 @@ Target:
   --enrp URL            its ENRP endpoint, tcp:// or sctp:// (for ENRP cases)
   --features LIST       optional features the target implements, comma-separated:
                         hropt, takeover-suggestion, nextgen-ids, home-keepalive,
-                        control-channel, controlled; "all"; default none
+                        control-channel, controlled, and the selection policy
+                        families policy-round-robin, policy-random,
+                        policy-priority, policy-least-used (all four:
+                        "policies"), policy-rsplib, policy-dpf,
+                        policy-dpf-priority; "all"; default none
   --profile rfc|nextgen wire profile (nextgen: 64-bit identifiers; needs nextgen-ids)
   --timers rfc|rsplib   the target's timer defaults (default rfc; RSPLIB's are shorter)
-  --timer NAME=MS       one of the target's timers: keepAliveInterval,
-                        keepAliveTimeout, peerHeartbeatCycle, maxTimeLastHeard,
-                        maxTimeNoResponse, maxBadPeReports, handleTablePage, slack
+  --timer NAME=VALUE    one of the target's timers (ms) and thresholds:
+                        keepAliveInterval, keepAliveTimeout, peerHeartbeatCycle,
+                        maxTimeLastHeard, maxTimeNoResponse, maxBadPeReports,
+                        handleTablePage, handleResolutionItems, maxIncrement
+                        (0: each policy's default), registrationTimeout and
+                        maxRegistrationAttempts (elements), requestTimeout,
+                        maxRequestRetransmit and staleCache (users), slack
   --listen HOST         address of the suite's own listeners (default 127.0.0.1;
                         over SCTP: --sctp-advertise)
   --spawn-element CMD   start a pool element under test with this shell command;
                         {registrars} becomes the suite's registrar endpoints
-                        (comma-separated host:port), {pool} the pool handle
-  --spawn-user CMD      start a pool user under test; {registrar}, {pool}; lines
-                        written to its standard input are its application data
+                        (comma-separated host:port), {pool} the pool handle,
+                        {policy} a policy as rserpool element --policy takes it
+  --spawn-user CMD      start a pool user under test; {registrar} (or
+                        {registrars}), {pool}; lines written to its standard
+                        input are its application data
 
 SCTP (for sctp:// targets):
 ${SCTP_HELP}
@@ -120,6 +132,33 @@ function targetUrl(name: string, url: string, defaultPort: number): Endpoint {
   return m[1] === "sctp" ? { ...e, transport: "SCTP" } : e;
 }
 
+/** A policy as `rserpool element --policy` takes it (`{policy}` in --spawn-element). */
+export function policySpec(policy: PoolMemberSelectionPolicy): string {
+  const load = (v: number) => String(v / 0xffffffff);
+  switch (policy.type) {
+    case "RoundRobin":
+      return "rr";
+    case "Random":
+      return "rand";
+    case "WeightedRoundRobin":
+      return `wrr:${policy.weight}`;
+    case "WeightedRandom":
+      return `wrand:${policy.weight}`;
+    case "Priority":
+      return `prio:${policy.priority}`;
+    case "LeastUsed":
+      return `lu:${load(policy.load)}`;
+    case "RandomizedLeastUsed":
+      return `rlu:${load(policy.load)}`;
+    case "LeastUsedDegradation":
+      return `lud:${load(policy.load)}:${load(policy.loadDegradation)}`;
+    case "PriorityLeastUsed":
+      return `plu:${load(policy.load)}:${load(policy.loadDegradation)}`;
+    default:
+      throw new UsageError(`--spawn-element: no --policy spelling for ${policy.type}`);
+  }
+}
+
 function shellDriver(template: string, io: CliIo): ElementDriver & UserDriver {
   const run = (command: string) => {
     const child = spawn("sh", ["-c", command], { stdio: ["pipe", "ignore", "pipe"] });
@@ -142,14 +181,24 @@ function shellDriver(template: string, io: CliIo): ElementDriver & UserDriver {
     };
   };
   return {
-    start(options: { registrars?: Endpoint[]; registrar?: Endpoint; pool: string }) {
+    choosesPolicy: template.includes("{policy}"),
+    severalRegistrars: template.includes("{registrars}"),
+    start(
+      options: {
+        registrars?: Endpoint[];
+        registrar?: Endpoint;
+        pool: string;
+        policy?: PoolMemberSelectionPolicy;
+      },
+    ) {
       const command = template
         .replaceAll("{registrars}", (options.registrars ?? []).map(formatEndpoint).join(","))
         .replaceAll(
           "{registrar}",
           options.registrar === undefined ? "" : formatEndpoint(options.registrar),
         )
-        .replaceAll("{pool}", options.pool);
+        .replaceAll("{pool}", options.pool)
+        .replaceAll("{policy}", policySpec(options.policy ?? { type: "RoundRobin" }));
       io.err(`conformance: starting ${command}\n`);
       return Promise.resolve(run(command));
     },
@@ -226,6 +275,7 @@ export async function conformanceCommand(args: string[], io: CliIo): Promise<num
   const features = new Set<Feature>();
   for (const f of (values.features ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")) {
     if (f === "all") ALL_FEATURES.forEach((x) => features.add(x));
+    else if (f === "policies") RFC_POLICY_FEATURES.forEach((x) => features.add(x));
     else if ((ALL_FEATURES as readonly string[]).includes(f)) features.add(f as Feature);
     else {throw new UsageError(
         `--features: unknown feature "${f}" (known: ${ALL_FEATURES.join(", ")})`,
@@ -271,6 +321,7 @@ export async function conformanceCommand(args: string[], io: CliIo): Promise<num
       listenHost,
       element: builtin.element,
       user: builtin.user,
+      registrar: builtin.registrar,
     };
     target = {
       asap: formatEndpoint(builtin.asap),

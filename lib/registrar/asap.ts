@@ -239,17 +239,7 @@ function register(s: RegistrarState, connection: Connection, m: Registration): v
 
 /** ASAP_DEREGISTRATION at the registrar (RFC 5352 §3.2). */
 function deregister(s: RegistrarState, connection: Connection, m: Deregistration): void {
-  const pool = s.handlespace.pool(m.poolHandle);
-  if (pool === undefined) {
-    s.send(connection.id, {
-      type: "DeregistrationResponse",
-      poolHandle: m.poolHandle,
-      poolElementId: m.poolElementId,
-      operationError: [{ code: ErrorCauseCode.UnknownPoolHandle, info: new Uint8Array() }],
-    });
-    return;
-  }
-  const node = pool.elements.get(m.poolElementId);
+  const node = s.handlespace.pool(m.poolHandle)?.elements.get(m.poolElementId);
   if (node !== undefined) {
     const foreign = node.connection !== undefined && node.connection !== connection.id;
     if (foreign && s.options.handlespace?.uniqueConnection) {
@@ -264,7 +254,8 @@ function deregister(s: RegistrarState, connection: Connection, m: Deregistration
     removeElement(s, node, "deregistered");
     scheduleExpiry(s);
   }
-  // Deregistering an element that is already gone succeeds: the outcome is the same.
+  // An element (or pool) this registrar does not know is deregistered already: granted
+  // without an Operational Error, which would mean a refusal (RFC 5352 §3.2).
   s.send(connection.id, {
     type: "DeregistrationResponse",
     poolHandle: m.poolHandle,
@@ -340,7 +331,10 @@ function unreachable(s: RegistrarState, connection: Connection, m: EndpointUnrea
   if (node.unreachableReports >= (s.options.maxBadPoolElementReports ?? 3)) {
     removeElement(s, node, "unreachable");
     scheduleExpiry(s);
+    return;
   }
+  // Check on it at once (RFC 5352 §3.5): an element that does not answer is removed.
+  if (node.homeRegistrarId === s.id && !s.keepAliveDeadlines.has(node)) keepAliveDue(s, node);
 }
 
 /** A keep-alive is due: send it, or remove an element whose connection is gone. */
@@ -350,6 +344,7 @@ export function keepAliveDue(s: RegistrarState, node: PoolElementNode): void {
     ? s.connections.get(node.connection)
     : undefined;
   if (connection === undefined || !connection.up) return; // its connection's loss removes it
+  s.keepAlives.cancel(node); // when called early (an unreachable report), the Ack re-arms it
   s.send(connection.id, {
     type: "EndpointKeepAlive",
     home: false,

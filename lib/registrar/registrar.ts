@@ -219,7 +219,9 @@ export class Registrar {
     }
     if (c.protocol === "asap") onAsap(s, c, message as AsapMessage, bytes);
     else onEnrp(s, c, message as EnrpMessage);
-    if (reports.length > 0) this.sendError(c, reports);
+    // Never an error in answer to an error, whatever its parameters ask for.
+    const isError = message.type === "AsapError" || message.type === "EnrpError";
+    if (reports.length > 0 && !isError) this.sendError(c, reports);
   }
 
   /** Answers undecodable input: by its action bits, as an unrecognized message, or as invalid values. */
@@ -233,6 +235,8 @@ export class Registrar {
       if (!e.report) return; // action 00: discard silently
       cause = { code: ErrorCauseCode.UnrecognizedParameter, info: e.parameter! };
     } else if (e.code === "unknown-message-type") {
+      // The type's two highest bits are its action (RFC 5354 §4): x0 discard, x1 also report.
+      if ((bytes[0] & 0x40) === 0) return;
       cause = { code: ErrorCauseCode.UnrecognizedMessage, info: bytes.slice(0, 0xffff - 16) };
     } else {
       cause = { code: ErrorCauseCode.InvalidValues, info: new Uint8Array() };

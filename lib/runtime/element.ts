@@ -108,6 +108,8 @@ export interface RegisterPoolElementOptions {
   readonly reregistrationInterval?: number;
   /** Registration life, ms (default 3 × the re-registration interval). */
   readonly registrationLife?: number;
+  /** Registration attempts at one registrar before hunting another (MAX-REG-ATTEMPT, default 2). */
+  readonly maxRegistrationAttempts?: number;
   /** Element timers. */
   readonly timers?: PoolElementOptions["timers"];
   /** TLS on the connections to registrars. */
@@ -361,6 +363,7 @@ export async function registerPoolElement(
       registrars: registrars.map((r) => transportParameter(r)),
       reregistrationInterval: options.reregistrationInterval,
       registrationLife: options.registrationLife,
+      maxRegistrationAttempts: options.maxRegistrationAttempts,
       timers: options.timers,
       announceTransport: "TCP",
     });

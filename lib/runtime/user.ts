@@ -77,6 +77,8 @@ export interface CreatePoolUserOptions {
   readonly items?: number;
   /** Pool user timers. */
   readonly timers?: PoolUserOptions["timers"];
+  /** Retransmissions of a handle resolution before hunting another registrar (MAX-REQUEST-RETRANSMIT, default 2). */
+  readonly maxRequestRetransmit?: number;
   /** Give a session up after this many failovers in a row without reaching an element (default 5). */
   readonly maxFailovers?: number;
   /** Data queued per session while it fails over (default 1 MiB). */
@@ -169,6 +171,7 @@ export async function createPoolUser(
   const user = new PoolUser({
     registrars: registrars.map((r) => transportParameter(r)),
     items: options.items,
+    maxRequestRetransmit: options.maxRequestRetransmit,
     timers: options.timers,
     announceTransport: "TCP",
   });

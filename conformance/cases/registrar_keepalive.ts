@@ -1,0 +1,329 @@
+/**
+ * A registrar's supervision of its pool elements (RFC 5352 §3.4, §3.5):
+ * Endpoint Keep-Alives and their Acks, and Endpoint Unreachable reports
+ * with MAX-BAD-PE-REPORT.
+ *
+ * @module
+ */
+
+import type { Identifier } from "../../lib/protocol/types.ts";
+import type { CaseContext } from "../context.ts";
+import type { Peer } from "../peer.ts";
+import type { ConformanceCase, TargetTimers } from "../types.ts";
+import {
+  element,
+  eventually,
+  hexId,
+  idsOf,
+  receivedSince,
+  registerOk,
+  resolveAt,
+  sameBytes,
+} from "./helpers.ts";
+
+const quick = (t: TargetTimers) => 4 * t.slack + 8000;
+const supervision = (t: TargetTimers) =>
+  3 * (t.keepAliveInterval + t.keepAliveTimeout) + 6 * t.slack + 5000;
+
+/** Registers one element on a connection of its own that answers keep-alives as told. */
+async function elementOn(
+  ctx: CaseContext,
+  handle: Uint8Array,
+  answer: "right" | "silent" | "wrong-identifier" | "wrong-pool",
+): Promise<{ peer: Peer; id: Identifier }> {
+  const peer = await ctx.asap();
+  const id = ctx.identifier();
+  if (answer === "right") peer.answerKeepAlives(handle, id);
+  if (answer === "wrong-identifier") peer.answerKeepAlives(handle, ctx.identifier());
+  if (answer === "wrong-pool") {
+    const otherPool = ctx.poolHandle("-other");
+    peer.respond((m) => {
+      if (m.type !== "EndpointKeepAlive" || !sameBytes(m.poolHandle, handle)) return false;
+      peer.send({ type: "EndpointKeepAliveAck", poolHandle: otherPool, poolElementId: id });
+      return true;
+    });
+  }
+  await registerOk(ctx, peer, handle, id);
+  return { peer, id };
+}
+
+/** The cases. */
+export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
+  {
+    id: "asap/registrar/keepalive/sent",
+    ref: "RFC 5352 §3.4",
+    requirement:
+      "The home registrar sends its pool elements Endpoint Keep-Alives (Home flag clear, its own identifier as listed for the element's home, the pool handle).",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: (t) => t.keepAliveInterval + 4 * t.slack + 5000,
+    async run(ctx) {
+      const pe = await ctx.asap();
+      const handle = ctx.poolHandle();
+      const id = ctx.identifier();
+      await registerOk(ctx, pe, handle, id);
+      const k = await ctx.expecting(() =>
+        pe.expectType(
+          "EndpointKeepAlive",
+          ctx.timers.keepAliveInterval + 2 * ctx.timers.slack,
+          "an Endpoint Keep-Alive",
+        )
+      );
+      pe.send({ type: "EndpointKeepAliveAck", poolHandle: handle, poolElementId: id });
+      ctx.must(sameBytes(k.poolHandle, handle), "the element's pool handle", "another one");
+      ctx.must(!k.home, "the Home flag clear", "H=1");
+      ctx.must(k.registrarId !== ctx.zero, "the registrar's (non-zero) identifier", "0");
+      const listed = element((await resolveAt(ctx, await ctx.asap(), handle)).poolElements, id);
+      ctx.must(
+        listed?.homeRegistrarId === k.registrarId,
+        "the same identifier as the element's home in a resolution",
+        `keep-alive from ${hexId(k.registrarId)}, home ${
+          listed === undefined ? "(not listed)" : hexId(listed.homeRegistrarId)
+        }`,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/keepalive/interval",
+    ref: "RFC 5352 §3.4",
+    requirement:
+      "Keep-alives to an element that answers them come about every keep-alive interval (the target's declared one; half of it at the least, allowing RFC 5352's ±50 % jitter).",
+    level: "SHOULD",
+    role: "registrar-asap",
+    timeout: (t) => 5 * t.keepAliveInterval + 6 * t.slack + 5000,
+    async run(ctx) {
+      const handle = ctx.poolHandle();
+      const { peer } = await elementOn(ctx, handle, "right");
+      const t = ctx.timers;
+      const start = peer.received.length;
+      const deadline = performance.now() + 4 * t.keepAliveInterval + 2 * t.slack;
+      const times = () =>
+        peer.received.flatMap((m, i) =>
+          i >= start && m.type === "EndpointKeepAlive" ? [Math.round(peer.receivedAt[i])] : []
+        );
+      while (times().length < 4 && performance.now() < deadline) await ctx.sleep(20);
+      const at = times();
+      ctx.must(at.length >= 2, "at least two keep-alives", `${at.length}`);
+      const gaps = at.slice(1).map((x, i) => x - at[i]);
+      ctx.note(`gaps between keep-alives: ${gaps.join(", ")} ms`);
+      ctx.should(
+        gaps.every((g) => g >= t.keepAliveInterval / 2 && g <= 1.5 * t.keepAliveInterval + t.slack),
+        `gaps between ${t.keepAliveInterval / 2} and ${1.5 * t.keepAliveInterval + t.slack} ms`,
+        `gaps ${gaps.join(", ")} ms`,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/keepalive/silent-element-removed",
+    ref: "RFC 5352 §3.4",
+    requirement:
+      "A pool element that does not answer its Endpoint Keep-Alive is removed from the handlespace, after (not before) its keep-alive timeout.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: supervision,
+    async run(ctx) {
+      const handle = ctx.poolHandle();
+      const { peer: pe, id } = await elementOn(ctx, handle, "silent");
+      const { id: other } = await elementOn(ctx, handle, "right");
+      const t = ctx.timers;
+      await ctx.expecting(() =>
+        pe.expectType(
+          "EndpointKeepAlive",
+          t.keepAliveInterval + 2 * t.slack,
+          "an Endpoint Keep-Alive to the silent element",
+        )
+      );
+      const pu = await ctx.asap();
+      const right = idsOf(await resolveAt(ctx, pu, handle));
+      ctx.must(
+        right.includes(id) || t.keepAliveTimeout < 50,
+        "the element still listed right after its keep-alive (its timeout not yet run out)",
+        "already removed",
+      );
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => !idsOf(r).includes(id) && idsOf(r).includes(other),
+        `PE ${hexId(id)} removed after missing its keep-alive, the answering one kept`,
+        t.keepAliveTimeout + 3 * t.slack,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/keepalive/answered-element-stays",
+    ref: "RFC 5352 §3.4",
+    requirement:
+      "A pool element that answers its Endpoint Keep-Alives stays registered (each Keep-Alive Ack stops that keep-alive's timeout).",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: supervision,
+    async run(ctx) {
+      const handle = ctx.poolHandle();
+      const { peer: pe, id } = await elementOn(ctx, handle, "right");
+      const t = ctx.timers;
+      await ctx.sleep(2 * (t.keepAliveInterval + t.keepAliveTimeout) + t.slack);
+      const listed = idsOf(await resolveAt(ctx, await ctx.asap(), handle));
+      ctx.must(
+        listed.includes(id),
+        `PE ${hexId(id)} still listed`,
+        listed.map(hexId).join(", ") || "nothing",
+      );
+      ctx.must(
+        pe.received.filter((m) => m.type === "EndpointKeepAlive").length >= 2,
+        "keep-alives to answer (at least two)",
+        `${pe.received.filter((m) => m.type === "EndpointKeepAlive").length}`,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/keepalive/ack-identifies-element",
+    ref: "RFC 5352 §3.4, §2.2.8",
+    requirement:
+      "Only a Keep-Alive Ack with the element's own pool handle and identifier keeps it: elements answering with another identifier or another pool handle are removed like silent ones.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: supervision,
+    async run(ctx) {
+      const handle = ctx.poolHandle();
+      const { id: good } = await elementOn(ctx, handle, "right");
+      const { id: wrongId } = await elementOn(ctx, handle, "wrong-identifier");
+      const { id: wrongPool } = await elementOn(ctx, handle, "wrong-pool");
+      const t = ctx.timers;
+      await eventually(
+        ctx,
+        await ctx.asap(),
+        handle,
+        (r) =>
+          idsOf(r).includes(good) && !idsOf(r).includes(wrongId) && !idsOf(r).includes(wrongPool),
+        `the elements acknowledging with a wrong identifier (${
+          hexId(wrongId)
+        }) and a wrong pool handle (${hexId(wrongPool)}) removed, the right one (${
+          hexId(good)
+        }) kept`,
+        2 * (t.keepAliveInterval + t.keepAliveTimeout) + 3 * t.slack,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/unreachable/max-bad-pe-report",
+    ref: "RFC 5352 §3.5, RFC 5353 §3.3.2 (MAX-BAD-PE-REPORT)",
+    requirement:
+      "A pool element reported unreachable MAX-BAD-PE-REPORT times (3 by default, by any pool users) is removed; each report before that leaves it registered, and reports count per element.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: quick,
+    async run(ctx) {
+      const pe = await ctx.asap();
+      const handle = ctx.poolHandle();
+      const id = ctx.identifier();
+      const other = ctx.identifier();
+      pe.answerKeepAlives(handle, id, other);
+      await registerOk(ctx, pe, handle, id);
+      await registerOk(ctx, pe, handle, other);
+      const max = ctx.timers.maxBadPeReports;
+      const check = await ctx.asap();
+      for (let i = 1; i < max; i++) {
+        const pu = await ctx.asap(); // a user of its own each time
+        pu.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: id });
+        pu.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: other });
+        await ctx.sleep(ctx.timers.slack / 4);
+        const listed = idsOf(await resolveAt(ctx, check, handle, 0xffffffff));
+        ctx.must(
+          listed.includes(id) && listed.includes(other),
+          `both elements still listed after ${i} report(s) each (MAX-BAD-PE-REPORT ${max})`,
+          listed.map(hexId).join(", ") || "nothing",
+        );
+      }
+      const last = await ctx.asap();
+      last.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: id });
+      await eventually(
+        ctx,
+        check,
+        handle,
+        (r) => !idsOf(r).includes(id) && idsOf(r).includes(other),
+        `PE ${hexId(id)} removed after report ${max}, the other element (${max - 1} reports) kept`,
+        ctx.answerTime,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/unreachable/probe",
+    ref: "RFC 5352 §3.5",
+    requirement:
+      "An Endpoint Unreachable report makes the element's home registrar send it an Endpoint Keep-Alive at once (not at the next keep-alive interval); an element that answers it stays.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: (t) => 2 * t.keepAliveInterval + 6 * t.slack + 5000,
+    async run(ctx) {
+      const handle = ctx.poolHandle();
+      const { peer: pe, id } = await elementOn(ctx, handle, "right");
+      const t = ctx.timers;
+      // Right after a periodic keep-alive, so the next periodic one is a whole interval away.
+      const periodic = await receivedSince(
+        ctx,
+        pe,
+        0,
+        (m) => m.type === "EndpointKeepAlive",
+        t.keepAliveInterval + 2 * t.slack,
+      );
+      ctx.must(periodic !== undefined, "a periodic keep-alive", "none");
+      const window = Math.max(50, Math.min(t.keepAliveInterval / 4, t.slack));
+      const seen = pe.received.length;
+      (await ctx.asap()).send({
+        type: "EndpointUnreachable",
+        poolHandle: handle,
+        poolElementId: id,
+      });
+      const sent = performance.now();
+      const probe = await receivedSince(
+        ctx,
+        pe,
+        seen,
+        (m) => m.type === "EndpointKeepAlive",
+        window,
+      );
+      ctx.must(
+        probe !== undefined,
+        `an Endpoint Keep-Alive within ${window} ms of the report (the periodic one is ${t.keepAliveInterval} ms away)`,
+        "none",
+      );
+      ctx.note(`probe after ${Math.round(performance.now() - sent)} ms`);
+      await ctx.sleep(t.keepAliveTimeout + t.slack / 2);
+      const listed = idsOf(await resolveAt(ctx, await ctx.asap(), handle));
+      ctx.must(listed.includes(id), "the element, which answered, still listed", "removed");
+    },
+  },
+  {
+    id: "asap/registrar/unreachable/unknown-element",
+    ref: "RFC 5352 §3.5",
+    requirement:
+      "Endpoint Unreachable reports for an unknown pool or an unknown element of a known pool change nothing: every element stays and the connection keeps serving.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: quick,
+    async run(ctx) {
+      const pe = await ctx.asap();
+      const handle = ctx.poolHandle();
+      const id = ctx.identifier();
+      pe.answerKeepAlives(handle, id);
+      await registerOk(ctx, pe, handle, id);
+      const pu = await ctx.asap();
+      for (let i = 0; i < ctx.timers.maxBadPeReports + 1; i++) {
+        pu.send({
+          type: "EndpointUnreachable",
+          poolHandle: handle,
+          poolElementId: ctx.identifier(),
+        });
+        pu.send({
+          type: "EndpointUnreachable",
+          poolHandle: ctx.poolHandle("-nx"),
+          poolElementId: id,
+        });
+      }
+      await ctx.sleep(ctx.timers.slack / 2);
+      const listed = idsOf(await resolveAt(ctx, pu, handle));
+      ctx.must(listed.includes(id), "the element still listed", "removed");
+    },
+  },
+];
