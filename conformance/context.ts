@@ -334,15 +334,16 @@ export class CaseContext implements PeerRecorder {
   /**
    * A listener of the suite's own: `asap` (as a registrar for elements),
    * `enrp` (as a peer registrar), or `session` (as a pool element with a
-   * DATA PLUS CONTROL TCP user transport, reachable for Home keep-alives).
+   * DATA PLUS CONTROL TCP user transport, reachable for Home keep-alives),
+   * on `port` (default: any free one).
    */
-  async listen(kind: "asap" | "enrp" | "session"): Promise<SuiteListener> {
+  async listen(kind: "asap" | "enrp" | "session", port = 0): Promise<SuiteListener> {
     const framing: Framing = kind === "session" ? "session" : "message";
     const protocol = kind === "enrp" ? "enrp" : "asap";
     const accepted: Peer[] = [];
     const waiters: (() => void)[] = [];
     const listener = await (this.overSctp ? this.config.sctp! : this.tcp).listen(
-      { host: this.config.listenHost, port: 0, framing, ppid: this.ppid[protocol] },
+      { host: this.config.listenHost, port, framing, ppid: this.ppid[protocol] },
       (connection) => {
         const peer = new Peer(
           `${kind}-listener#${++this.names}`,

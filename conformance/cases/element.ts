@@ -5,8 +5,9 @@
  */
 
 import { TransportUse } from "../../lib/protocol/constants.ts";
-import type { Registration } from "../../lib/protocol/types.ts";
-import type { CaseContext, RunningTarget, SuiteListener } from "../context.ts";
+import type { PoolMemberSelectionPolicy, Registration } from "../../lib/protocol/types.ts";
+import type { Endpoint } from "../../lib/runtime/endpoint.ts";
+import type { CaseContext, RunningElement, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
 import { hexId, sameBytes } from "./helpers.ts";
@@ -17,15 +18,29 @@ const startup = (t: TargetTimers) => 10_000 + 2 * t.slack;
 /** Starts the element under test with the suite's registrars, for one pool. */
 async function startElement(
   ctx: CaseContext,
-  registrars: SuiteListener[],
-): Promise<{ pool: Uint8Array; element: RunningTarget }> {
+  registrars: (SuiteListener | Endpoint)[],
+  policy?: PoolMemberSelectionPolicy,
+): Promise<{ pool: Uint8Array; element: RunningElement }> {
   const pool = ctx.poolHandle();
-  const element = await ctx.config.element!.start({
-    registrars: registrars.map((r) => r.endpoint),
+  const driver = ctx.config.element!;
+  if (policy !== undefined && driver.choosesPolicy !== true) {
+    ctx.unsupported("the element driver cannot choose the policy ({policy} in --spawn-element)");
+  }
+  const element = await driver.start({
+    registrars: registrars.map((r) => "endpoint" in r ? r.endpoint : r),
     pool: new TextDecoder().decode(pool),
+    ...(policy === undefined ? {} : { policy }),
   });
   ctx.onCleanup(() => element.kill());
   return { pool, element };
+}
+
+/** A free port on the suite's host, closed again (for a registrar that comes later). */
+async function closedPort(ctx: CaseContext): Promise<number> {
+  const l = await ctx.listen("asap");
+  const port = l.endpoint.port;
+  await l.close();
+  return port;
 }
 
 /** Waits for the element's connection to a registrar and its Registration there. */
@@ -272,6 +287,247 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         poolElementId: d.poolElementId,
       });
       await stopping;
+    },
+  },
+  {
+    id: "asap/element/registration/policy",
+    ref: "RFC 5352 §3.1, RFC 5356 §4.2",
+    requirement:
+      "A pool element registers the selection policy and values it was given (here Weighted Round Robin, weight 7).",
+    level: "MUST",
+    role: "element",
+    timeout: (t) => startup(t) + 4 * t.slack,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      await startElement(ctx, [a], { type: "WeightedRoundRobin", weight: 7 });
+      const { peer, registration: r } = await registration(ctx, a);
+      accept(peer, r);
+      const p = r.poolElement.policy;
+      ctx.must(
+        p.type === "WeightedRoundRobin" && p.weight === 7,
+        "Weighted Round Robin with weight 7",
+        JSON.stringify(p),
+      );
+    },
+  },
+  {
+    id: "asap/element/reregistration/content",
+    ref: "RFC 5352 §3.1",
+    requirement:
+      "A re-registration repeats the registration: the same pool handle, identifier, user transport and policy.",
+    level: "MUST",
+    role: "element",
+    timeout: (t) => startup(t) + 120_000,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const { pool } = await startElement(ctx, [a]);
+      const { peer, registration: r } = await registration(ctx, a);
+      accept(peer, r);
+      const life = r.poolElement.registrationLife;
+      if (life > 110_000) {
+        ctx.unsupported(`a registration life of ${life} ms is longer than this case may wait`);
+      }
+      const again = await ctx.expecting(() =>
+        peer.expectType("Registration", life, "a re-registration within the registration life")
+      );
+      accept(peer, again);
+      const e1 = r.poolElement;
+      const e2 = again.poolElement;
+      ctx.must(sameBytes(again.poolHandle, pool), "the same pool handle", "another");
+      ctx.must(e2.identifier === e1.identifier, "the same identifier", hexId(e2.identifier));
+      ctx.must(
+        JSON.stringify(e2.userTransport) === JSON.stringify(e1.userTransport),
+        "the same user transport",
+        `${JSON.stringify(e1.userTransport)} then ${JSON.stringify(e2.userTransport)}`,
+      );
+      ctx.must(
+        JSON.stringify(e2.policy) === JSON.stringify(e1.policy),
+        "the same policy",
+        `${JSON.stringify(e1.policy)} then ${JSON.stringify(e2.policy)}`,
+      );
+    },
+  },
+  {
+    id: "asap/element/registration/load-update",
+    ref: "RFC 5356 §5, RFC 5352 §3.1",
+    requirement:
+      "A pool element of an adaptive policy whose load changes re-registers with the new load at once, not only at its next re-registration.",
+    level: "SHOULD",
+    role: "element",
+    timeout: (t) => startup(t) + 60_000,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const { element } = await startElement(ctx, [a], { type: "LeastUsed", load: 0x20000000 });
+      const updatePolicy = element.updatePolicy?.bind(element) ??
+        ctx.unsupported("the element driver cannot change the element's load");
+      const { peer, registration: r } = await registration(ctx, a);
+      accept(peer, r);
+      const life = r.poolElement.registrationLife;
+      // Right after a periodic re-registration, so the next one is far away.
+      const periodic = await ctx.expecting(() =>
+        peer.expectType("Registration", life, "a periodic re-registration")
+      );
+      accept(peer, periodic);
+      const reregistered = performance.now();
+      const second = await ctx.expecting(() =>
+        peer.expectType("Registration", life, "the next periodic re-registration")
+      );
+      accept(peer, second);
+      const interval = performance.now() - reregistered;
+      ctx.note(`re-registers every ${Math.round(interval)} ms`);
+      updatePolicy({ type: "LeastUsed", load: 0xc0000000 });
+      const window = Math.max(100, Math.min(interval / 2, ctx.answerTime));
+      const update = await ctx.expecting(() =>
+        peer.expectType(
+          "Registration",
+          window,
+          `a registration with the new load within ${Math.round(window)} ms`,
+        )
+      );
+      accept(peer, update);
+      const p = update.poolElement.policy;
+      ctx.must(
+        p.type === "LeastUsed" && p.load === 0xc0000000,
+        "the new load 0xc0000000",
+        JSON.stringify(p),
+      );
+    },
+  },
+  {
+    id: "asap/element/registration/unanswered",
+    ref: "RFC 5352 §3.1 (T2-registration), §3.6, §7.3 (MAX-REG-ATTEMPT)",
+    requirement:
+      "A pool element whose registration goes unanswered tries again after T2-registration, not sooner, and after MAX-REG-ATTEMPT attempts registers with another registrar.",
+    level: "MUST",
+    role: "element",
+    timeout: (t) =>
+      startup(t) + (t.maxRegistrationAttempts + 2) * t.registrationTimeout + 10 * t.slack,
+    async run(ctx) {
+      const silent = await ctx.listen("asap");
+      const laterPort = await closedPort(ctx);
+      await startElement(ctx, [silent, { address: ctx.config.listenHost, port: laterPort }]);
+      const t = ctx.timers;
+      const first = await registration(ctx, silent);
+      const firstAt = performance.now();
+      const later = await ctx.listen("asap", laterPort);
+      const within = t.maxRegistrationAttempts * t.registrationTimeout + startup(t);
+      const { peer, registration: again } = await registration(ctx, later, within);
+      accept(peer, again);
+      const attempts = first.peer.received.filter((m) => m.type === "Registration").length;
+      const took = performance.now() - firstAt;
+      ctx.note(
+        `${attempts} attempt(s) at the silent registrar, then moved on after ${
+          Math.round(took)
+        } ms`,
+      );
+      ctx.must(
+        again.poolElement.identifier === first.registration.poolElement.identifier,
+        "the same identifier at the other registrar",
+        hexId(again.poolElement.identifier),
+      );
+      ctx.should(
+        attempts <= t.maxRegistrationAttempts,
+        `at most MAX-REG-ATTEMPT (${t.maxRegistrationAttempts}) attempts at the silent registrar`,
+        `${attempts}`,
+      );
+      ctx.must(
+        took >= Math.min(attempts, t.maxRegistrationAttempts) * t.registrationTimeout - 100,
+        `no new attempt before T2-registration (${t.registrationTimeout} ms) ran out`,
+        `moved on after ${Math.round(took)} ms and ${attempts} attempt(s)`,
+      );
+    },
+  },
+  {
+    id: "asap/element/hunt/unreachable-registrar",
+    ref: "RFC 5352 §3.6",
+    requirement:
+      "A pool element that cannot connect to one of its registrars registers with another.",
+    level: "MUST",
+    role: "element",
+    timeout: (t) => 2 * startup(t) + 4 * t.slack,
+    async run(ctx) {
+      const deadPort = await closedPort(ctx);
+      const b = await ctx.listen("asap");
+      await startElement(ctx, [{ address: ctx.config.listenHost, port: deadPort }, b]);
+      const { peer, registration: r } = await registration(ctx, b, 2 * startup(ctx.timers));
+      accept(peer, r);
+    },
+  },
+  {
+    id: "asap/element/keepalive/other-pool-discarded",
+    ref: "RFC 5352 §3.4 (KA1)",
+    requirement:
+      "A pool element silently discards an Endpoint Keep-Alive for a pool handle it is not registered under: no Keep-Alive Ack.",
+    level: "MUST",
+    role: "element",
+    timeout: (t) => startup(t) + 4 * t.slack,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const { pool } = await startElement(ctx, [a]);
+      const { peer, registration: r } = await registration(ctx, a);
+      accept(peer, r);
+      peer.send({
+        type: "EndpointKeepAlive",
+        home: false,
+        registrarId: ctx.identifier(),
+        poolHandle: ctx.poolHandle("-other"),
+      });
+      await ctx.expecting(() =>
+        peer.expectNothing(
+          (m) => m.type === "EndpointKeepAliveAck",
+          "Keep-Alive Ack for another pool",
+          ctx.answerTime,
+        )
+      );
+      peer.send({
+        type: "EndpointKeepAlive",
+        home: false,
+        registrarId: ctx.identifier(),
+        poolHandle: pool,
+      });
+      await ctx.expecting(() =>
+        peer.expectType("EndpointKeepAliveAck", ctx.answerTime, "an Ack for its own pool")
+      );
+    },
+  },
+  {
+    id: "asap/element/keepalive/not-home",
+    ref: "RFC 5352 §3.4 (KA2.4)",
+    requirement:
+      "An Endpoint Keep-Alive without the Home flag from another registrar is answered, but the element keeps its home: it does not register with that registrar.",
+    level: "MUST",
+    role: "element",
+    features: ["home-keepalive"],
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const { pool } = await startElement(ctx, [a]);
+      const { peer, registration: r } = await registration(ctx, a);
+      accept(peer, r);
+      const t = r.poolElement.userTransport;
+      if (t.type !== "TCP" || t.transportUse !== TransportUse.DataPlusControl) {
+        ctx.unsupported(
+          "the element's user transport is not TCP with DATA PLUS CONTROL: no ASAP endpoint to reach over TCP",
+        );
+      }
+      const session = await ctx.session({ address: t.addresses[0], port: t.port });
+      session.send({
+        type: "EndpointKeepAlive",
+        home: false,
+        registrarId: ctx.identifier(),
+        poolHandle: pool,
+      });
+      await ctx.expecting(() =>
+        session.expectType("EndpointKeepAliveAck", ctx.answerTime, "an Endpoint Keep-Alive Ack")
+      );
+      await ctx.expecting(() =>
+        session.expectNothing(
+          (m) => m.type === "Registration",
+          "Registration with the registrar that is not its home",
+          ctx.answerTime,
+        )
+      );
+      ctx.must(!peer.closed, "the connection to its home registrar kept", "closed");
     },
   },
 ];

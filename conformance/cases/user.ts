@@ -1,37 +1,52 @@
 /**
- * A pool user (RFC 5352), the suite acting as its registrar and as the
- * pool's elements.
+ * A pool user (RFC 5352, RFC 5356's pool user considerations), the suite
+ * acting as its registrar and as the pool's elements.
  *
  * @module
  */
 
-import { TransportUse } from "../../lib/protocol/constants.ts";
-import type { PoolElementParameter } from "../../lib/protocol/types.ts";
-import type { CaseContext, SuiteListener } from "../context.ts";
+import { ErrorCauseCode, TransportUse } from "../../lib/protocol/constants.ts";
+import type { PoolElementParameter, PoolMemberSelectionPolicy } from "../../lib/protocol/types.ts";
+import type { Endpoint } from "../../lib/runtime/endpoint.ts";
+import type { CaseContext, RunningUser, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { hexId, sameBytes } from "./helpers.ts";
+import { hexId, receivedSince, sameBytes } from "./helpers.ts";
+import { FALSE_FAILURE } from "./registrar_policy.ts";
+import { binomialRegion } from "./stats.ts";
 
 const startup = (t: TargetTimers) => 10_000 + 2 * t.slack;
+
+/** A pool element the suite plays: a session listener and the parameter that names it. */
+interface SuiteElement {
+  readonly listener: SuiteListener;
+  readonly element: PoolElementParameter;
+}
 
 interface Setup {
   readonly pool: Uint8Array;
   readonly registrar: Peer;
-  readonly elements: { listener: SuiteListener; element: PoolElementParameter }[];
+  readonly elements: SuiteElement[];
+  readonly user: RunningUser;
   readonly send: (line: string) => void;
+  /** Handle Resolutions of the pool the registrar received so far. */
+  readonly resolutions: () => number;
 }
 
-/** Starts the user under test against a suite registrar that resolves the pool to two suite elements. */
-async function setup(ctx: CaseContext): Promise<Setup> {
-  const registrarListener = await ctx.listen("asap");
+/** Session listeners playing pool elements with these policies (one home for all). */
+async function suiteElements(
+  ctx: CaseContext,
+  policies: readonly PoolMemberSelectionPolicy[],
+): Promise<SuiteElement[]> {
   const home = ctx.identifier();
-  const elements: Setup["elements"] = [];
-  for (let i = 0; i < 2; i++) {
+  const elements: SuiteElement[] = [];
+  for (const policy of policies) {
     const listener = await ctx.listen("session");
     elements.push({
       listener,
       element: ctx.poolElement(ctx.identifier(), {
         home,
+        policy,
         transport: {
           type: "TCP",
           port: listener.endpoint.port,
@@ -41,37 +56,87 @@ async function setup(ctx: CaseContext): Promise<Setup> {
       }),
     });
   }
+  return elements;
+}
+
+/** Starts the user under test for a pool of the suite, with these registrars. */
+async function startUser(
+  ctx: CaseContext,
+  registrars: Endpoint[],
+): Promise<{ pool: Uint8Array; user: RunningUser }> {
   const pool = ctx.poolHandle();
   const user = await ctx.config.user!.start({
-    registrar: registrarListener.endpoint,
-    registrars: [registrarListener.endpoint],
+    registrar: registrars[0],
+    registrars,
     pool: new TextDecoder().decode(pool),
   });
   ctx.onCleanup(() => user.kill());
+  return { pool, user };
+}
+
+/** Answers every Handle Resolution of the pool on `registrar` (also one already received). */
+function serve(
+  registrar: Peer,
+  pool: Uint8Array,
+  answer: () => { elements: PoolElementParameter[]; policy?: PoolMemberSelectionPolicy },
+): void {
+  const send = () => {
+    const { elements, policy } = answer();
+    registrar.send({
+      type: "HandleResolutionResponse",
+      poolHandle: pool,
+      ...(policy === undefined ? {} : { policy }),
+      poolElements: elements,
+      ...(elements.length === 0
+        ? { operationError: [{ code: ErrorCauseCode.UnknownPoolHandle, info: new Uint8Array() }] }
+        : {}),
+    });
+  };
+  registrar.respond((m) => {
+    if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) send();
+    return false;
+  });
+  for (const m of registrar.received) {
+    if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) send();
+  }
+}
+
+/**
+ * Starts the user under test against a suite registrar that resolves the
+ * pool to suite elements of these policies (two Round Robin ones unless
+ * told), listed in this order.
+ */
+async function setup(
+  ctx: CaseContext,
+  policies: readonly PoolMemberSelectionPolicy[] = [{ type: "RoundRobin" }, {
+    type: "RoundRobin",
+  }],
+): Promise<Setup> {
+  const registrarListener = await ctx.listen("asap");
+  const elements = await suiteElements(ctx, policies);
+  const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
   const registrar = await registrarListener.next(
     startup(ctx.timers),
     "the user connecting to its registrar",
   );
-  // Every resolution of the pool lists both elements (also one that came before this was set up).
-  const answer = () =>
-    registrar.send({
-      type: "HandleResolutionResponse",
-      poolHandle: pool,
-      policy: { type: "RoundRobin" },
-      poolElements: elements.map((e) => e.element),
-    });
-  registrar.respond((m) => {
-    if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) answer();
-    return false;
-  });
-  if (registrar.received.some((m) => m.type === "HandleResolution")) answer();
-  return { pool, registrar, elements, send: (line) => user.send(line) };
+  serve(registrar, pool, () => ({ elements: elements.map((e) => e.element), policy: policies[0] }));
+  return {
+    pool,
+    registrar,
+    elements,
+    user,
+    send: (line) => user.send(line),
+    resolutions: () =>
+      registrar.received.filter((m) =>
+        m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)
+      ).length,
+  };
 }
 
 /** Waits for the user's session to one of the elements. */
 async function firstSession(
   ctx: CaseContext,
-  s: Setup,
+  s: { elements: SuiteElement[] },
 ): Promise<{ session: Peer; index: number }> {
   const deadline = performance.now() + startup(ctx.timers);
   for (;;) {
@@ -80,10 +145,47 @@ async function firstSession(
       if (accepted.length > 0) return { session: accepted[accepted.length - 1], index: i };
     }
     if (performance.now() > deadline) {
-      return ctx.fail("a session to an element of the pool", "no connection to either element");
+      return ctx.fail("a session to an element of the pool", "no connection to any element");
     }
     await ctx.sleep(20);
   }
+}
+
+/** Sessions accepted by each element so far. */
+function sessionCounts(s: { elements: SuiteElement[] }): number[] {
+  return s.elements.map((e) => e.listener.accepted.length);
+}
+
+/** Waits until the elements accepted `total` sessions in all; fails after `ms`. */
+async function sessionsInAll(
+  ctx: CaseContext,
+  s: { elements: SuiteElement[] },
+  total: number,
+  ms: number,
+): Promise<number[]> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const counts = sessionCounts(s);
+    if (counts.reduce((a, b) => a + b, 0) >= total) return counts;
+    if (performance.now() > deadline) {
+      return ctx.fail(`${total} sessions in all`, `${counts.join(" + ")} within ${ms} ms`);
+    }
+    await ctx.sleep(10);
+  }
+}
+
+/** A free port on the suite's host, closed again (for a registrar that comes later). */
+async function closedPort(ctx: CaseContext, kind: "asap" | "session"): Promise<number> {
+  const l = await ctx.listen(kind);
+  const port = l.endpoint.port;
+  await l.close();
+  return port;
+}
+
+/** The user's openSession, or UNSUPPORTED. */
+function opener(ctx: CaseContext, user: RunningUser): (line: string) => void {
+  return user.openSession?.bind(user) ??
+    ctx.unsupported("the user driver cannot open more sessions in one user (built-in run only)");
 }
 
 /** The cases. */
@@ -169,6 +271,362 @@ export const USER_CASES: readonly ConformanceCase[] = [
       );
       ctx.must(sameBytes(report.poolHandle, s.pool), "the pool's handle", "another");
       ctx.note(`reported ${hexId(report.poolElementId)}`);
+    },
+  },
+  {
+    id: "asap/user/selection/priority",
+    ref: "RFC 5356 §4.5.3",
+    requirement:
+      "A pool user of a Priority pool selects the element with the highest priority among those resolved, wherever the list puts it.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 4 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx, [1, 9, 5].map((priority) => ({ type: "Priority", priority })));
+      s.send("hello");
+      const { index } = await firstSession(ctx, s);
+      ctx.must(
+        index === 1,
+        "a session to the priority-9 element (listed second)",
+        `element ${index + 1}`,
+      );
+    },
+  },
+  {
+    id: "asap/user/selection/round-robin",
+    ref: "RFC 5356 §4.1.3",
+    requirement:
+      "A pool user of a Round Robin pool uses the resolved list round robin: successive sessions go to successive elements, starting with the first.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx, [{ type: "RoundRobin" }, { type: "RoundRobin" }, {
+        type: "RoundRobin",
+      }]);
+      const open = opener(ctx, s.user);
+      s.send("one");
+      await sessionsInAll(ctx, s, 1, startup(ctx.timers));
+      const order: number[] = [];
+      const record = () => {
+        const counts = sessionCounts(s);
+        const total = counts.reduce((a, b) => a + b, 0);
+        for (let i = 0; i < counts.length; i++) {
+          if (counts[i] > order.filter((x) => x === i).length) order.push(i);
+        }
+        return total;
+      };
+      record();
+      for (let k = 2; k <= 3; k++) {
+        open(`session ${k}`);
+        await sessionsInAll(ctx, s, k, ctx.answerTime);
+        record();
+      }
+      ctx.note(`sessions went to elements ${order.map((i) => i + 1).join(", ")}`);
+      ctx.must(
+        new Set(order).size === 3,
+        "three sessions on three elements",
+        order.map((i) => i + 1).join(", "),
+      );
+      ctx.should(
+        order.join() === "0,1,2",
+        "in list order, starting with the first",
+        order.map((i) => i + 1).join(", "),
+      );
+    },
+  },
+  {
+    id: "asap/user/selection/weighted-random",
+    ref: "RFC 5356 §4.4.3",
+    requirement:
+      "A pool user of a Weighted Random pool picks an element for each session with probability proportional to its weight (a statistical test over 64 sessions, exact binomial bounds).",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 20 * t.slack + 20_000,
+    async run(ctx) {
+      const weights = [1, 3, 12];
+      const s = await setup(ctx, weights.map((weight) => ({ type: "WeightedRandom", weight })));
+      const open = opener(ctx, s.user);
+      s.send("one");
+      await sessionsInAll(ctx, s, 1, startup(ctx.timers));
+      const n = 64;
+      for (let k = 2; k <= n; k++) {
+        open(`session ${k}`);
+        await sessionsInAll(ctx, s, k, ctx.answerTime);
+      }
+      const counts = sessionCounts(s);
+      const sum = weights.reduce((a, b) => a + b, 0);
+      const alpha = FALSE_FAILURE / weights.length;
+      const bad: string[] = [];
+      weights.forEach((w, i) => {
+        const { lo, hi } = binomialRegion(n, w / sum, alpha);
+        const line = `element ${i + 1} (weight ${w}): ${
+          counts[i]
+        } of ${n} sessions, accepted ${lo}–${hi}`;
+        ctx.note(line);
+        if (counts[i] < lo || counts[i] > hi) bad.push(line);
+      });
+      ctx.must(bad.length === 0, "sessions shared in proportion to the weights", bad.join("; "));
+    },
+  },
+  {
+    id: "asap/user/failover/other-element",
+    ref: "RFC 5352 §3.8, §3.5",
+    requirement:
+      "A pool user whose element fails moves the session to another element of the pool, not back to the failed one.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 8 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx);
+      s.send("hello");
+      const { session, index } = await firstSession(ctx, s);
+      const before = sessionCounts(s);
+      session.close(true);
+      const deadline = performance.now() + startup(ctx.timers);
+      let now = sessionCounts(s);
+      while (now.every((c, i) => c === before[i]) && performance.now() < deadline) {
+        await ctx.sleep(20);
+        now = sessionCounts(s);
+      }
+      ctx.must(
+        now[1 - index] > before[1 - index],
+        `the session moved to element ${2 - index}`,
+        now[index] > before[index] ? "it went back to the failed element" : "no new session",
+      );
+    },
+  },
+  {
+    id: "asap/user/failover/business-card",
+    ref: "RFC 5352 §3.9 (BC2)",
+    requirement:
+      "A pool user whose element sent it a Business Card fails over to an element the card names, before the one the pool's policy would choose.",
+    level: "SHOULD",
+    role: "user",
+    features: ["control-channel"],
+    timeout: (t) => startup(t) + 8 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx, [9, 5, 1].map((priority) => ({ type: "Priority", priority })));
+      s.send("hello");
+      const { session, index } = await firstSession(ctx, s);
+      ctx.must(index === 0, "a session to the priority-9 element", `element ${index + 1}`);
+      session.send({
+        type: "BusinessCard",
+        poolHandle: s.pool,
+        poolElements: [s.elements[2].element],
+      });
+      await ctx.sleep(ctx.timers.slack / 2);
+      session.close(true);
+      const next = await Promise.race(
+        [1, 2].map((i) =>
+          s.elements[i].listener.next(startup(ctx.timers), "a session to another element").then(
+            () => i,
+          )
+        ),
+      );
+      ctx.must(
+        next === 2,
+        "the session moved to the element on the Business Card (priority 1)",
+        `it went to element ${next + 1} (the policy's choice)`,
+      );
+    },
+  },
+  {
+    id: "asap/user/unreachable/healthy-not-reported",
+    ref: "RFC 5352 §3.5",
+    requirement:
+      "A pool user does not report an element it reached: a working session, and the user stopping, send no Endpoint Unreachable.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 8 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx);
+      s.send("hello");
+      await firstSession(ctx, s);
+      await ctx.sleep(ctx.timers.slack);
+      await s.user.stop();
+      await ctx.sleep(ctx.answerTime / 2);
+      const reports = s.registrar.received.filter((m) => m.type === "EndpointUnreachable");
+      ctx.must(
+        reports.length === 0,
+        "no Endpoint Unreachable",
+        reports.map((m) => m.type === "EndpointUnreachable" ? hexId(m.poolElementId) : "").join(
+          ", ",
+        ),
+      );
+    },
+  },
+  {
+    id: "asap/user/unreachable/once-per-failure",
+    ref: "RFC 5352 §3.5",
+    requirement:
+      "A pool user reports an element that failed it once for that failure, not over and over.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 8 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx);
+      s.send("hello");
+      const { session, index } = await firstSession(ctx, s);
+      session.close(true);
+      const failed = s.elements[index].element.identifier;
+      await ctx.sleep(ctx.answerTime + ctx.timers.slack);
+      const reports =
+        s.registrar.received.filter((m) =>
+          m.type === "EndpointUnreachable" && m.poolElementId === failed
+        ).length;
+      ctx.must(reports === 1, `one Endpoint Unreachable for ${hexId(failed)}`, `${reports}`);
+    },
+  },
+  {
+    id: "asap/user/cache/fresh-reused",
+    ref: "RFC 5352 §3.3 (C4), §6.5.3",
+    requirement:
+      "While its cached resolution is fresh (younger than stale.cache.value), a pool user opening another session uses the cache instead of asking the registrar again.",
+    level: "SHOULD",
+    role: "user",
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx);
+      const open = opener(ctx, s.user);
+      s.send("one");
+      await sessionsInAll(ctx, s, 1, startup(ctx.timers));
+      const before = s.resolutions();
+      open("two");
+      await sessionsInAll(ctx, s, 2, Math.min(ctx.answerTime, ctx.timers.staleCache / 2));
+      ctx.should(
+        s.resolutions() === before,
+        "no new Handle Resolution for a session within stale.cache.value",
+        `${s.resolutions() - before} more`,
+      );
+    },
+  },
+  {
+    id: "asap/user/cache/stale-refreshed",
+    ref: "RFC 5352 §3.3 (C2), §6.5.3",
+    requirement:
+      "Once its cached resolution is stale (older than stale.cache.value), a pool user opening another session asks the registrar again.",
+    level: "SHOULD",
+    role: "user",
+    timeout: (t) => startup(t) + t.staleCache + 6 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx);
+      const open = opener(ctx, s.user);
+      s.send("one");
+      await sessionsInAll(ctx, s, 1, startup(ctx.timers));
+      await ctx.sleep(ctx.timers.staleCache + ctx.timers.slack / 2);
+      const since = s.registrar.received.length;
+      open("two");
+      const asked = await receivedSince(
+        ctx,
+        s.registrar,
+        since,
+        (m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, s.pool),
+        ctx.answerTime,
+      );
+      ctx.should(
+        asked !== undefined,
+        `a new Handle Resolution after stale.cache.value (${ctx.timers.staleCache} ms)`,
+        "none",
+      );
+    },
+  },
+  {
+    id: "asap/user/resolution/retransmit",
+    ref: "RFC 5352 §3.7.2 (T1-ENRPrequest)",
+    requirement:
+      "A pool user whose Handle Resolution goes unanswered sends it again when T1-ENRPrequest runs out, not before.",
+    level: "SHOULD",
+    role: "user",
+    timeout: (t) => startup(t) + 2 * t.requestTimeout + 6 * t.slack,
+    async run(ctx) {
+      const registrarListener = await ctx.listen("asap");
+      const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
+      user.send("hello");
+      const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
+      const isResolution = (m: { type: string; poolHandle?: Uint8Array }) =>
+        m.type === "HandleResolution" && m.poolHandle !== undefined &&
+        sameBytes(m.poolHandle, pool);
+      const first = await receivedSince(ctx, registrar, 0, isResolution, startup(ctx.timers));
+      ctx.must(first !== undefined, "a Handle Resolution", "none");
+      const firstAt = registrar.receivedAt[registrar.received.indexOf(first!)];
+      const t = ctx.timers;
+      const again = await receivedSince(
+        ctx,
+        registrar,
+        registrar.received.indexOf(first!) + 1,
+        isResolution,
+        t.requestTimeout + t.slack,
+      );
+      ctx.should(
+        again !== undefined,
+        `the request again within T1 (${t.requestTimeout} ms)`,
+        "none",
+      );
+      if (again !== undefined) {
+        const gap = registrar.receivedAt[registrar.received.indexOf(again)] - firstAt;
+        ctx.note(`sent again after ${Math.round(gap)} ms`);
+        ctx.must(
+          gap >= t.requestTimeout - 100,
+          `not before T1-ENRPrequest (${t.requestTimeout} ms)`,
+          `after ${Math.round(gap)} ms`,
+        );
+      }
+    },
+  },
+  {
+    id: "asap/user/resolution/hunt",
+    ref: "RFC 5352 §3.6, §3.7.2",
+    requirement:
+      "A pool user whose registrar never answers finds another registrar, resolves the pool there, and reaches an element.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) =>
+      startup(t) + (t.maxRequestRetransmit + 2) * t.requestTimeout + 2 * startup(t) + 6 * t.slack,
+    async run(ctx) {
+      if (ctx.config.user!.severalRegistrars !== true) {
+        ctx.unsupported("the user driver takes one registrar ({registrars} in --spawn-user)");
+      }
+      const silent = await ctx.listen("asap");
+      const laterPort = await closedPort(ctx, "asap");
+      const elements = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const { pool, user } = await startUser(ctx, [
+        silent.endpoint,
+        { address: ctx.config.listenHost, port: laterPort },
+      ]);
+      user.send("hello");
+      await silent.next(startup(ctx.timers), "the user connecting to the first registrar");
+      const later = await ctx.listen("asap", laterPort);
+      const t = ctx.timers;
+      const registrar = await later.next(
+        (t.maxRequestRetransmit + 2) * t.requestTimeout + startup(t),
+        "the user hunting the other registrar",
+      );
+      serve(registrar, pool, () => ({ elements: elements.map((e) => e.element) }));
+      await firstSession(ctx, { elements });
+    },
+  },
+  {
+    id: "asap/user/resolution/no-storm",
+    ref: "RFC 5352 §3.3, RFC 5355 §2.13",
+    requirement:
+      "A pool user told that the pool does not exist (Unknown Pool Handle) does not keep asking in a loop: a handful of Handle Resolutions per T1-ENRPrequest at most.",
+    level: "SHOULD",
+    role: "user",
+    timeout: (t) => startup(t) + 4 * t.requestTimeout + 6 * t.slack,
+    async run(ctx) {
+      const registrarListener = await ctx.listen("asap");
+      const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
+      user.send("hello");
+      const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
+      serve(registrar, pool, () => ({ elements: [] }));
+      const t = ctx.timers;
+      const window = 2 * t.requestTimeout + t.slack;
+      await ctx.sleep(window);
+      const asked = registrar.received.filter((m) => m.type === "HandleResolution").length;
+      const bound = 2 + Math.ceil(window / t.requestTimeout);
+      ctx.note(`${asked} Handle Resolution(s) in ${window} ms`);
+      ctx.should(asked <= bound, `at most ${bound} Handle Resolutions in ${window} ms`, `${asked}`);
     },
   },
 ];

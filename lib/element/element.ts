@@ -98,6 +98,12 @@ export type PoolElementEvent =
 
 type Timer = "register" | "reregister" | "deregister" | "connect" | "hunt";
 
+function samePoolHandle(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A Pool Element. */
 export class PoolElement {
   /** The PE identifier. */
@@ -327,6 +333,8 @@ export class PoolElement {
         if (connection === this.home.connection && this.state === "deregistering") this.finish();
         return;
       case "EndpointKeepAlive":
+        // Another pool's keep-alive is not for this element: discard it (RFC 5352 §3.4, KA1).
+        if (!samePoolHandle(m.poolHandle, this.poolHandle)) return;
         // Answer on the connection it came on (RFC 5352 §3.4).
         this.send(connection, {
           type: "EndpointKeepAliveAck",

@@ -141,6 +141,17 @@ Deno.test("keep-alives are answered; the Home flag moves the element to the send
   );
   assert.deepEqual(ack, [{ type: "EndpointKeepAliveAck", poolHandle: POOL, poolElementId: 0xabc }]);
   assert.equal(pe.homeRegistrarId, 0x11);
+  // Another pool's keep-alive is silently discarded (RFC 5352 §3.4, KA1).
+  const other = d.do(() =>
+    pe.receive(home, {
+      type: "EndpointKeepAlive",
+      home: true,
+      registrarId: 0x33,
+      poolHandle: new TextEncoder().encode("OtherPool"),
+    }, 150)
+  );
+  assert.deepEqual(Driver.sent(other, home), []);
+  assert.equal(pe.homeRegistrarId, 0x11);
   // Another registrar took over and connected to us.
   d.do(() => pe.accepted("in:7", "asap", { address: "10.0.0.2", port: 3863 }, 200));
   const out = d.do(() =>

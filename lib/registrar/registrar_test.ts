@@ -250,8 +250,17 @@ Deno.test("MAX-BAD-PE-REPORT unreachable reports remove an element, and peers he
   asap(r, d, "in:pu", 41000);
   register(r, d, "in:pe", element(5));
   for (let i = 0; i < 2; i++) {
-    d.do(() =>
+    const reported = d.do(() =>
       r.receive("in:pu", { type: "EndpointUnreachable", poolHandle: POOL, poolElementId: 5 }, d.now)
+    );
+    // Each report makes the home check on the element at once (RFC 5352 §3.5).
+    assert.deepEqual(Driver.sent(reported, "in:pe").map((m) => m.type), ["EndpointKeepAlive"]);
+    d.do(() =>
+      r.receive(
+        "in:pe",
+        { type: "EndpointKeepAliveAck", poolHandle: POOL, poolElementId: 5 },
+        d.now,
+      )
     );
   }
   assert.ok(r.handlespace.find(POOL, 5));
@@ -262,6 +271,22 @@ Deno.test("MAX-BAD-PE-REPORT unreachable reports remove an element, and peers he
   assert.equal(Driver.sent(out, "in:peer")[0].type, "HandleUpdate");
   assert.deepEqual(Driver.events(out).map((e) => e.kind === "removed" && e.reason), [
     "unreachable",
+  ]);
+});
+
+Deno.test("an unreachable report is followed by a keep-alive: unanswered, the element goes", () => {
+  const { r, d } = setup({ maxBadPoolElementReports: 3 });
+  asap(r, d, "in:pe");
+  asap(r, d, "in:pu", 41000);
+  register(r, d, "in:pe", element(5));
+  const out = d.do(() =>
+    r.receive("in:pu", { type: "EndpointUnreachable", poolHandle: POOL, poolElementId: 5 }, d.now)
+  );
+  assert.deepEqual(Driver.sent(out, "in:pe").map((m) => m.type), ["EndpointKeepAlive"]);
+  const later = d.advance(d.now + r.timers.keepAliveTimeout);
+  assert.equal(r.handlespace.find(POOL, 5), undefined, "no Ack within the keep-alive timeout");
+  assert.deepEqual(Driver.events(later).map((e) => e.kind === "removed" && e.reason), [
+    "keep-alive",
   ]);
 });
 
@@ -349,8 +374,20 @@ Deno.test("malformed input gets an ASAP Error, reportable parameters are reporte
   const stopSilent = new Uint8Array([...good, 0x00, 0x30, 0, 8, 1, 2, 3, 4]);
   stopSilent[3] = stopSilent.length;
   assert.deepEqual(send(stopSilent), []);
+  // An unknown message type whose action bits are 00 is discarded silently (RFC 5354 §4).
+  assert.deepEqual(send(new Uint8Array([0x3e, 0, 0, 4])), []);
   // An ASAP Error is never answered with an ASAP Error, even a broken one.
   assert.deepEqual(send(new Uint8Array([0x0e, 0, 0, 6, 0, 0])), []);
+  // Nor one whose unknown parameter asks for a report (skip and report, stop and report).
+  const error = encodeMessage({
+    type: "AsapError",
+    operationError: [{ code: ErrorCauseCode.InvalidValues, info: new Uint8Array() }],
+  });
+  for (const bits of [0xc0, 0x40]) {
+    const reportable = new Uint8Array([...error, bits, 0x30, 0, 8, 1, 2, 3, 4]);
+    reportable[3] = reportable.length;
+    assert.deepEqual(send(reportable), []);
+  }
   // A message no registrar expects gets an Unspecified Error carrying it.
   const cookie = encodeMessage({ type: "Cookie", cookie: new Uint8Array(4) });
   assert.deepEqual(send(cookie), [{

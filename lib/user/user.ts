@@ -492,7 +492,8 @@ export class PoolUser {
     const k = key(poolHandle);
     for (const session of this.sessions.values()) {
       if (session.connection === undefined && key(session.poolHandle) === k) {
-        if (this.select(poolHandle, this.now) === undefined) {
+        // Whether any is left, without selecting one (that would move a round robin on).
+        if ((this.cached(poolHandle, this.now)?.length ?? 0) === 0) {
           this.emit({ kind: "session-failed", session: session.id, reason: "no pool element" });
           continue;
         }

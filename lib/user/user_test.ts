@@ -97,6 +97,24 @@ Deno.test("selection from the cache follows the pool's policy", () => {
   assert.equal(pu.select(POOL, 6000), undefined, "stale");
 });
 
+Deno.test("sessions waiting for a resolution start round robin at the first element listed", () => {
+  const { pu, d, home } = setup();
+  d.do(() => pu.openSession(POOL, 0));
+  d.do(() =>
+    pu.receive(home, {
+      type: "HandleResolutionResponse",
+      poolHandle: POOL,
+      policy: { type: "RoundRobin" },
+      poolElements: [1, 2, 3].map((i) => ({ ...element(i), policy: { type: "RoundRobin" } })),
+    }, d.now)
+  );
+  const [first] = connectsOf(d.actions);
+  assert.deepEqual(first.remote, sctp("10.0.1.1", 7000), "the first listed, not the second");
+  d.do(() => pu.openSession(POOL, 10));
+  const [, second] = connectsOf(d.actions);
+  assert.deepEqual(second.remote, sctp("10.0.1.2", 7000));
+});
+
 Deno.test("an unreachable element is reported and leaves the cache", () => {
   const { pu, d, home } = setup();
   d.do(() => pu.resolve(POOL, 0));
