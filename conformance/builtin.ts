@@ -33,7 +33,7 @@ export const BUILTIN_TIMERS: TargetTimers = Object.freeze({
   requestTimeout: 700,
   maxRequestRetransmit: 2,
   staleCache: 1500,
-  slack: 1000,
+  slack: 600,
 });
 
 /** Built-in targets, running. */
