@@ -12,6 +12,7 @@ import { startRegistrar } from "../lib/runtime/registrar.ts";
 import { echoService } from "../lib/runtime/services.ts";
 import { createPoolUser, type UserSession } from "../lib/runtime/user.ts";
 import type { MessageTransport } from "../lib/transport/types.ts";
+import type { UdpChannelSettings } from "../lib/transport/udp.ts";
 import type { ElementDriver, RegistrarDriver, UserDriver } from "./context.ts";
 import { ALL_FEATURES, type Feature, type TargetTimers } from "./types.ts";
 
@@ -28,6 +29,7 @@ export const BUILTIN_TIMERS: TargetTimers = Object.freeze({
   handleTablePage: 32,
   handleResolutionItems: 3,
   maxIncrement: 0,
+  serverAnnounceCycle: 300,
   registrationTimeout: 700,
   maxRegistrationAttempts: 2,
   requestTimeout: 700,
@@ -52,6 +54,8 @@ export interface BuiltinTargets {
   readonly user: UserDriver;
   /** Starts more registrars (start-up cases). */
   readonly registrar: RegistrarDriver;
+  /** Where the registrar sends its Server Announces. */
+  readonly announce: UdpChannelSettings;
   /** The registrar's SCTP endpoints, when it has an SCTP transport. */
   readonly sctp?: { readonly asap: Endpoint; readonly enrp: Endpoint };
   /** Stops the registrar. */
@@ -68,13 +72,22 @@ export async function startBuiltinTargets(
   options: { readonly sctp?: MessageTransport } = {},
 ): Promise<BuiltinTargets> {
   const t = BUILTIN_TIMERS;
-  const registrarOptions = (peers: Endpoint[] = []) => ({
+  // The main registrar announces itself on a group and port of its own (loopback only).
+  const announce: UdpChannelSettings = {
+    group: "239.255.77.2",
+    port: 20000 + Math.floor(Math.random() * 20000),
+    interface: "127.0.0.1",
+    ttl: 1,
+  };
+  const registrarOptions = (peers: Endpoint[] = [], announces?: UdpChannelSettings) => ({
     transports: options.sctp === undefined ? undefined : { SCTP: options.sctp },
     asap: "127.0.0.1:0",
     enrp: "127.0.0.1:0",
     peers,
     profile,
+    ...(announces === undefined ? {} : { announce: announces }),
     timers: {
+      serverAnnounceCycle: t.serverAnnounceCycle,
       keepAliveInterval: t.keepAliveInterval,
       keepAliveTimeout: t.keepAliveTimeout,
       peerHeartbeatCycle: t.peerHeartbeatCycle,
@@ -87,13 +100,15 @@ export async function startBuiltinTargets(
     maxBadPoolElementReports: t.maxBadPeReports,
     defaultHandleResolutionItems: t.handleResolutionItems,
   });
-  const registrar = await startRegistrar(registrarOptions());
+  const registrar = await startRegistrar(registrarOptions([], announce));
   const element: ElementDriver = {
     choosesPolicy: true,
-    async start({ registrars, pool, policy }) {
+    hearsAnnounces: true,
+    async start({ registrars, pool, policy, announce: heard }) {
       const pe = await registerPoolElement({
         poolHandle: pool,
         registrars,
+        ...(heard === undefined ? {} : { announce: heard }),
         profile,
         policy,
         reregistrationInterval: 1000,
@@ -114,9 +129,11 @@ export async function startBuiltinTargets(
   };
   const user: UserDriver = {
     severalRegistrars: true,
-    async start({ registrars, pool }) {
+    hearsAnnounces: true,
+    async start({ registrars, pool, announce: heard }) {
       const pu = await createPoolUser({
         registrars,
+        ...(heard === undefined ? {} : { announce: heard }),
         profile,
         timers: {
           requestTimeout: t.requestTimeout,
@@ -164,6 +181,7 @@ export async function startBuiltinTargets(
     element,
     user,
     registrar: registrars,
+    announce,
     stop: () => registrar.stop(),
   };
 }

@@ -20,7 +20,18 @@ import { profilePpids } from "../lib/runtime/driver.ts";
 import { type Endpoint, formatEndpoint, transportParameter } from "../lib/runtime/endpoint.ts";
 import { StreamTransport } from "../lib/transport/tcp.ts";
 import type { Framing, MessageListener, MessageTransport } from "../lib/transport/types.ts";
-import { ExpectationFailure, Peer, type PeerRecorder, type WireRecord } from "./peer.ts";
+import { UdpChannel, type UdpChannelSettings } from "../lib/transport/udp.ts";
+import { DecodeError } from "../lib/errors.ts";
+import { decodeAsap } from "../lib/protocol/codec.ts";
+import { toJsonValue } from "../lib/protocol/json.ts";
+import { toHex } from "../lib/wire/hex.ts";
+import {
+  type Arrival,
+  ExpectationFailure,
+  Peer,
+  type PeerRecorder,
+  type WireRecord,
+} from "./peer.ts";
 import type { Evidence, Feature, TargetTimers } from "./types.ts";
 
 /** Thrown by a case to end with a verdict other than OK. */
@@ -55,9 +66,12 @@ export interface ElementDriver {
     registrars: Endpoint[];
     pool: string;
     policy?: PoolMemberSelectionPolicy;
+    announce?: UdpChannelSettings;
   }): Promise<RunningElement>;
   /** Whether {@link ElementDriver.start} honours `policy`. */
   readonly choosesPolicy?: boolean;
+  /** Whether the element it starts can hunt by Server Announces on the `announce` channel. */
+  readonly hearsAnnounces?: boolean;
 }
 
 /** A pool element the runner started. */
@@ -76,11 +90,16 @@ export interface UserDriver {
    * several, at any of `registrars`, the first of which is `registrar`) and
    * talks to its elements.
    */
-  start(options: { registrar: Endpoint; registrars: Endpoint[]; pool: string }): Promise<
-    RunningUser
-  >;
+  start(options: {
+    registrar: Endpoint;
+    registrars: Endpoint[];
+    pool: string;
+    announce?: UdpChannelSettings;
+  }): Promise<RunningUser>;
   /** Whether the user it starts takes several registrars. */
   readonly severalRegistrars?: boolean;
+  /** Whether the user it starts can hunt by Server Announces on the `announce` channel. */
+  readonly hearsAnnounces?: boolean;
 }
 
 /** A pool user the runner started. */
@@ -146,6 +165,8 @@ export interface RunConfig {
   readonly user?: UserDriver;
   /** Starts registrars under test (start-up cases); absent when the runner cannot. */
   readonly registrar?: RegistrarDriver;
+  /** The UDP channel the target registrar sends its Server Announces on. */
+  readonly announce?: UdpChannelSettings;
 }
 
 let counter = 0;
@@ -389,6 +410,61 @@ export class CaseContext implements PeerRecorder {
       },
       close: () => listener.close(),
     };
+  }
+
+  /**
+   * A UDP channel of the suite's own for this case (a multicast group on
+   * the suite's address, a port of its own): where it sends Server
+   * Announces for elements and users to hunt by, or hears a registrar's.
+   * Datagrams that arrive go to `receive`; the evidence records them.
+   */
+  async announceChannel(
+    settings?: UdpChannelSettings,
+    receive: (m: Arrival) => void = () => {},
+  ): Promise<UdpChannel> {
+    const chosen = settings ?? {
+      group: "239.255.77.3",
+      port: 20000 + Math.floor(Math.random() * 20000),
+      interface: this.config.listenHost,
+      ttl: 1,
+    };
+    const remote = { address: chosen.group, port: chosen.port };
+    let channel: UdpChannel | undefined;
+    try {
+      channel = await UdpChannel.open(chosen, (bytes, source) => {
+        let m: Arrival;
+        try {
+          m = decodeAsap(bytes, { lenient: true, profile: this.config.profile });
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          m = { type: "Undecodable", bytes: bytes.slice(), error: e.message };
+        }
+        this.record(
+          `announce@${source.address}:${source.port}`,
+          "received",
+          m.type === "Undecodable" ? { undecodable: toHex(m.bytes) } : toJsonValue(m),
+          { ppid: this.ppid.asap, bytes, local: remote, remote: source },
+        );
+        receive(m);
+      });
+    } catch (e) {
+      this.unsupported(`no multicast here: ${(e as Error).message}`);
+    }
+    const open = channel;
+    const send = open.send.bind(open);
+    Object.assign(open, {
+      send: (bytes: Uint8Array) => {
+        this.record("announce", "sent", { raw: toHex(bytes) }, {
+          ppid: this.ppid.asap,
+          bytes,
+          local: remote,
+          remote,
+        });
+        send(bytes);
+      },
+    });
+    this.onCleanup(() => open.close());
+    return open;
   }
 
   /** Runs `f`, turning an unmet expectation into a FAILED verdict with its evidence. */

@@ -30,6 +30,9 @@ export type Role =
  *   transport, docs/transports.md)
  * - `control-channel`: pool user ↔ element ASAP control messages (cookies)
  * - `controlled`: the runner can start and stop the target (built-in or `--spawn`)
+ * - `announce`: ASAP Server Announces over UDP multicast (RFC 5352 §3.6): a
+ *   registrar sends them on its announce channel (`--announce`), elements and
+ *   users find registrars by them
  * - `policy-round-robin`: Round Robin's exact rotation and Weighted Round Robin
  *   (RFC 5356 §4.1, §4.2); plain rotation is checked without it
  * - `policy-random`: Random and Weighted Random (RFC 5356 §4.3, §4.4)
@@ -51,6 +54,7 @@ export type Feature =
   | "home-keepalive"
   | "control-channel"
   | "controlled"
+  | "announce"
   | "policy-round-robin"
   | "policy-random"
   | "policy-priority"
@@ -67,6 +71,7 @@ export const ALL_FEATURES: readonly Feature[] = [
   "home-keepalive",
   "control-channel",
   "controlled",
+  "announce",
   "policy-round-robin",
   "policy-random",
   "policy-priority",
@@ -119,6 +124,8 @@ export interface TargetTimers {
    * default (1 for the ordered policies, docs/policies.md).
    */
   readonly maxIncrement: number;
+  /** Registrar: T6-Serverannounce, between ASAP Server Announces (when it sends them). */
+  readonly serverAnnounceCycle: number;
   /** Pool element: T2-registration, the wait for a Registration Response. */
   readonly registrationTimeout: number;
   /** Pool element: registration attempts at one registrar before it hunts another (MAX-REG-ATTEMPT). */
@@ -144,6 +151,7 @@ export const RFC_TARGET_TIMERS: TargetTimers = Object.freeze({
   handleTablePage: 128,
   handleResolutionItems: 3,
   maxIncrement: 0,
+  serverAnnounceCycle: 1000,
   registrationTimeout: 30_000,
   maxRegistrationAttempts: 2,
   requestTimeout: 15_000,
@@ -163,6 +171,7 @@ export const RSPLIB_TARGET_TIMERS: TargetTimers = Object.freeze({
   handleTablePage: 128,
   handleResolutionItems: 3,
   maxIncrement: 0,
+  serverAnnounceCycle: 1000,
   registrationTimeout: 3000,
   maxRegistrationAttempts: 2,
   requestTimeout: 3000,

@@ -4,9 +4,10 @@
  * @module
  */
 
+import { encodeMessage } from "../../lib/protocol/codec.ts";
 import { TransportUse } from "../../lib/protocol/constants.ts";
 import type { PoolMemberSelectionPolicy, Registration } from "../../lib/protocol/types.ts";
-import type { Endpoint } from "../../lib/runtime/endpoint.ts";
+import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts";
 import type { CaseContext, RunningElement, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
@@ -528,6 +529,44 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         )
       );
       ctx.must(!peer.closed, "the connection to its home registrar kept", "closed");
+    },
+  },
+  {
+    id: "asap/element/hunt/server-announce",
+    ref: "RFC 5352 §3.6",
+    requirement:
+      "A pool element with no registrar configured finds one by the ASAP Server Announces it hears and registers there.",
+    level: "MUST",
+    role: "element",
+    features: ["announce"],
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const driver = ctx.config.element!;
+      if (driver.hearsAnnounces !== true) {
+        ctx.unsupported(
+          "the element driver cannot hunt by announces ({announce} in --spawn-element)",
+        );
+      }
+      const a = await ctx.listen("asap");
+      const channel = await ctx.announceChannel();
+      const announce = encodeMessage({
+        type: "ServerAnnounce",
+        registrarId: ctx.identifier(),
+        transports: [transportParameter(a.endpoint)],
+      }, { profile: ctx.config.profile });
+      channel.send(announce);
+      const timer = setInterval(() => channel.send(announce), 200);
+      ctx.onCleanup(() => clearInterval(timer));
+      const pool = ctx.poolHandle();
+      const element = await driver.start({
+        registrars: [],
+        pool: new TextDecoder().decode(pool),
+        announce: channel.settings,
+      });
+      ctx.onCleanup(() => element.kill());
+      const { peer, registration: r } = await registration(ctx, a);
+      accept(peer, r);
+      ctx.must(sameBytes(r.poolHandle, pool), "its pool handle", "another");
     },
   },
 ];

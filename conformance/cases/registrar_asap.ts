@@ -6,6 +6,7 @@
  */
 
 import { ErrorCauseCode } from "../../lib/protocol/constants.ts";
+import type { ServerAnnounce } from "../../lib/protocol/types.ts";
 import type { ConformanceCase } from "../types.ts";
 import {
   causes,
@@ -648,6 +649,56 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
         more.poolElements.length === 4,
         "all 4 elements for Items 9",
         `${more.poolElements.length}`,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/announce/sent",
+    ref: "RFC 5352 §3.6",
+    requirement:
+      "A registrar that announces itself sends ASAP Server Announces every T6-Serverannounce on its announce channel, with its identifier and the ASAP endpoint it serves (or none: its address at the ASAP port).",
+    level: "MUST",
+    role: "registrar-asap",
+    features: ["announce"],
+    timeout: (t) => 4 * t.serverAnnounceCycle + 6 * t.slack + 5000,
+    async run(ctx) {
+      const settings = ctx.config.announce ??
+        ctx.unsupported("the target's announce channel is not known (--announce GROUP:PORT)");
+      const heard: { at: number; message: ServerAnnounce }[] = [];
+      await ctx.announceChannel(settings, (m) => {
+        if (m.type === "ServerAnnounce") heard.push({ at: performance.now(), message: m });
+      });
+      const pe = await ctx.asap();
+      const handle = ctx.poolHandle();
+      const id = ctx.identifier();
+      pe.answerKeepAlives(handle, id);
+      await registerOk(ctx, pe, handle, id);
+      const home = element((await resolveAt(ctx, await ctx.asap(), handle)).poolElements, id)
+        ?.homeRegistrarId;
+      const t = ctx.timers;
+      await ctx.sleep(2.5 * t.serverAnnounceCycle + t.slack);
+      const own = heard.filter((h) => h.message.registrarId === home);
+      ctx.must(
+        own.length >= 2,
+        `at least two Server Announces of the target (${hexId(home ?? ctx.zero)}) in ${
+          2.5 * t.serverAnnounceCycle + t.slack
+        } ms`,
+        `${own.length} (from ${
+          [...new Set(heard.map((h) => hexId(h.message.registrarId)))].join(", ") || "nobody"
+        })`,
+      );
+      const transports = own[0].message.transports;
+      const port = ctx.config.asap!.port;
+      ctx.must(
+        transports.length === 0 || transports.some((x) => x.port === port),
+        `its ASAP endpoint (port ${port}) among the announced transports`,
+        transports.map((x) => `${x.type} ${x.addresses.join(",")}:${x.port}`).join("; "),
+      );
+      const gaps = own.slice(1).map((h, i) => Math.round(h.at - own[i].at));
+      ctx.should(
+        gaps.every((g) => g >= t.serverAnnounceCycle / 2),
+        `no more often than about every T6-Serverannounce (${t.serverAnnounceCycle} ms)`,
+        `gaps ${gaps.join(", ")} ms`,
       );
     },
   },

@@ -5,9 +5,10 @@
  * @module
  */
 
+import { encodeMessage } from "../../lib/protocol/codec.ts";
 import { ErrorCauseCode, TransportUse } from "../../lib/protocol/constants.ts";
 import type { PoolElementParameter, PoolMemberSelectionPolicy } from "../../lib/protocol/types.ts";
-import type { Endpoint } from "../../lib/runtime/endpoint.ts";
+import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts";
 import type { CaseContext, RunningUser, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
@@ -627,6 +628,49 @@ export const USER_CASES: readonly ConformanceCase[] = [
       const bound = 2 + Math.ceil(window / t.requestTimeout);
       ctx.note(`${asked} Handle Resolution(s) in ${window} ms`);
       ctx.should(asked <= bound, `at most ${bound} Handle Resolutions in ${window} ms`, `${asked}`);
+    },
+  },
+  {
+    id: "asap/user/hunt/server-announce",
+    ref: "RFC 5352 §3.6",
+    requirement:
+      "A pool user with no registrar configured finds one by the ASAP Server Announces it hears and resolves the pool there.",
+    level: "MUST",
+    role: "user",
+    features: ["announce"],
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const driver = ctx.config.user!;
+      if (driver.hearsAnnounces !== true) {
+        ctx.unsupported("the user driver cannot hunt by announces ({announce} in --spawn-user)");
+      }
+      const a = await ctx.listen("asap");
+      const channel = await ctx.announceChannel();
+      const announce = encodeMessage({
+        type: "ServerAnnounce",
+        registrarId: ctx.identifier(),
+        transports: [transportParameter(a.endpoint)],
+      }, { profile: ctx.config.profile });
+      channel.send(announce);
+      const timer = setInterval(() => channel.send(announce), 200);
+      ctx.onCleanup(() => clearInterval(timer));
+      const pool = ctx.poolHandle();
+      const user = await driver.start({
+        registrar: a.endpoint,
+        registrars: [],
+        pool: new TextDecoder().decode(pool),
+        announce: channel.settings,
+      });
+      ctx.onCleanup(() => user.kill());
+      user.send("hello");
+      const registrar = await a.next(
+        startup(ctx.timers),
+        "the user connecting to the announced registrar",
+      );
+      const hr = await ctx.expecting(() =>
+        registrar.expectType("HandleResolution", startup(ctx.timers), "a Handle Resolution")
+      );
+      ctx.must(sameBytes(hr.poolHandle, pool), "its pool handle", "another");
     },
   },
 ];

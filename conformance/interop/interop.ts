@@ -36,6 +36,7 @@ import {
   type CaseResult,
   type ConformanceReport,
   type Feature,
+  RFC_POLICY_FEATURES,
   RSPLIB_TARGET_TIMERS,
 } from "../types.ts";
 import type { RegistrarEvent } from "../../lib/registrar/options.ts";
@@ -418,7 +419,9 @@ try {
         maxTimeNoResponse: T.maxTimeNoResponse,
         slack: 4000, // RSPLIB runs emulated (TCG) and logs every message
       },
-      features: new Set<Feature>(),
+      // RSPLIB 3.4.4 implements every RFC 5356 policy, its own four and the three DPF policies it
+      // can encode; not the Handle Resolution Option nor Takeover Suggestion of the drafts.
+      features: new Set<Feature>([...RFC_POLICY_FEATURES, "policy-rsplib", "policy-dpf"]),
       strict: false,
       listenHost: HOST_AS_SEEN_BY_VM,
     };

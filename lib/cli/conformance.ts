@@ -34,7 +34,9 @@ import {
 import { Port } from "../protocol/constants.ts";
 import type { PoolMemberSelectionPolicy } from "../protocol/types.ts";
 import { type Endpoint, formatEndpoint } from "../runtime/endpoint.ts";
+import { RSPLIB_ANNOUNCE_GROUP, type UdpChannelSettings } from "../transport/udp.ts";
 import {
+  channelOption,
   endpointOption,
   integerOption,
   profileOption,
@@ -64,7 +66,7 @@ Target:
   --enrp URL            its ENRP endpoint, tcp:// or sctp:// (for ENRP cases)
   --features LIST       optional features the target implements, comma-separated:
                         hropt, takeover-suggestion, nextgen-ids, home-keepalive,
-                        control-channel, controlled, and the selection policy
+                        control-channel, controlled, announce, and the selection policy
                         families policy-round-robin, policy-random,
                         policy-priority, policy-least-used (all four:
                         "policies"), policy-rsplib, policy-dpf,
@@ -80,10 +82,13 @@ Target:
                         maxRequestRetransmit and staleCache (users), slack
   --listen HOST         address of the suite's own listeners (default 127.0.0.1;
                         over SCTP: --sctp-advertise)
+  --announce GROUP:PORT the UDP channel the target registrar sends its Server
+                        Announces on (with --features announce)
   --spawn-element CMD   start a pool element under test with this shell command;
                         {registrars} becomes the suite's registrar endpoints
                         (comma-separated host:port), {pool} the pool handle,
-                        {policy} a policy as rserpool element --policy takes it
+                        {policy} a policy as rserpool element --policy takes it,
+                        {announce} the suite's GROUP:PORT for Server Announces
   --spawn-user CMD      start a pool user under test; {registrar} (or
                         {registrars}), {pool}; lines written to its standard
                         input are its application data
@@ -183,12 +188,14 @@ function shellDriver(template: string, io: CliIo): ElementDriver & UserDriver {
   return {
     choosesPolicy: template.includes("{policy}"),
     severalRegistrars: template.includes("{registrars}"),
+    hearsAnnounces: template.includes("{announce}"),
     start(
       options: {
         registrars?: Endpoint[];
         registrar?: Endpoint;
         pool: string;
         policy?: PoolMemberSelectionPolicy;
+        announce?: UdpChannelSettings;
       },
     ) {
       const command = template
@@ -198,6 +205,12 @@ function shellDriver(template: string, io: CliIo): ElementDriver & UserDriver {
           options.registrar === undefined ? "" : formatEndpoint(options.registrar),
         )
         .replaceAll("{pool}", options.pool)
+        .replaceAll(
+          "{announce}",
+          options.announce === undefined
+            ? ""
+            : formatEndpoint({ address: options.announce.group, port: options.announce.port }),
+        )
         .replaceAll("{policy}", policySpec(options.policy ?? { type: "RoundRobin" }));
       io.err(`conformance: starting ${command}\n`);
       return Promise.resolve(run(command));
@@ -217,6 +230,7 @@ export async function conformanceCommand(args: string[], io: CliIo): Promise<num
       timers: { type: "string" },
       timer: { type: "string", multiple: true },
       listen: { type: "string" },
+      announce: { type: "string" },
       "spawn-element": { type: "string" },
       "spawn-user": { type: "string" },
       cases: { type: "string", multiple: true },
@@ -323,6 +337,7 @@ export async function conformanceCommand(args: string[], io: CliIo): Promise<num
       element: builtin.element,
       user: builtin.user,
       registrar: builtin.registrar,
+      announce: builtin.announce,
     };
     target = {
       asap: formatEndpoint(builtin.asap),
@@ -361,6 +376,9 @@ export async function conformanceCommand(args: string[], io: CliIo): Promise<num
         ? undefined
         : shellDriver(values["spawn-element"], io),
       user: values["spawn-user"] === undefined ? undefined : shellDriver(values["spawn-user"], io),
+      announce: values.announce === undefined
+        ? undefined
+        : channelOption("announce", values.announce, RSPLIB_ANNOUNCE_GROUP, 1, undefined),
     };
     target = { asap: values.target, enrp: values.enrp, builtin: false };
   }
