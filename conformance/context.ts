@@ -337,11 +337,12 @@ export class CaseContext implements PeerRecorder {
   /**
    * A new ENRP connection to the target registrar; over SCTP from
    * `localPort` when given (a suite listener's port, as a registrar's ENRP
-   * associations start at its ENRP port).
+   * associations start at its ENRP port); to `endpoint` when given (a
+   * registrar the runner started) instead of the target's.
    */
-  enrp(localPort?: number): Promise<Peer> {
-    if (this.config.enrp === undefined) this.unsupported("no ENRP endpoint of the target (--enrp)");
-    return this.connect(this.config.enrp, "enrp", "message", localPort);
+  enrp(localPort?: number, endpoint: Endpoint | undefined = this.config.enrp): Promise<Peer> {
+    if (endpoint === undefined) this.unsupported("no ENRP endpoint of the target (--enrp)");
+    return this.connect(endpoint, "enrp", "message", localPort);
   }
 
   /**

@@ -156,6 +156,11 @@ export class Peer {
     this.connection = connection;
   }
 
+  /** The suite's end of the connection (address and port), once connected. */
+  get local(): RemoteEndpoint | undefined {
+    return this.connection?.local;
+  }
+
   /** Whether the target closed (or the suite closed) the connection. */
   get closed(): boolean {
     return this.isClosed;

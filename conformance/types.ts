@@ -112,6 +112,8 @@ export interface TargetTimers {
   readonly maxTimeLastHeard: number;
   /** Registrar: wait for the probe's answer. */
   readonly maxTimeNoResponse: number;
+  /** Registrar: a takeover without every acknowledgement is given up after this (RSPLIB). */
+  readonly takeoverExpiry: number;
   /** Registrar: Endpoint Unreachable reports that remove an element (MAX-BAD-PE-REPORT). */
   readonly maxBadPeReports: number;
   /** Registrar: elements per Handle Table Response page at most (to size the paging case). */
@@ -147,6 +149,7 @@ export const RFC_TARGET_TIMERS: TargetTimers = Object.freeze({
   peerHeartbeatCycle: 30_000,
   maxTimeLastHeard: 61_000,
   maxTimeNoResponse: 5000,
+  takeoverExpiry: 5000,
   maxBadPeReports: 3,
   handleTablePage: 128,
   handleResolutionItems: 3,
@@ -167,6 +170,7 @@ export const RSPLIB_TARGET_TIMERS: TargetTimers = Object.freeze({
   peerHeartbeatCycle: 2444,
   maxTimeLastHeard: 5000,
   maxTimeNoResponse: 5000,
+  takeoverExpiry: 5000,
   maxBadPeReports: 3,
   handleTablePage: 128,
   handleResolutionItems: 3,

@@ -17,7 +17,7 @@ import type {
   PoolElementParameter,
   Presence,
 } from "../../lib/protocol/types.ts";
-import { transportParameter } from "../../lib/runtime/endpoint.ts";
+import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts";
 import type { CaseContext, SuiteListener } from "../context.ts";
 import { type Arrival, ExpectationFailure, type Peer } from "../peer.ts";
 
@@ -35,6 +35,8 @@ export interface JoinOptions {
   readonly wait?: boolean;
   /** The fake's identifier (default random). */
   readonly id?: Identifier;
+  /** The ENRP endpoint to join (default: the target's). */
+  readonly enrp?: Endpoint;
 }
 
 /** The suite as a peer registrar of the target. */
@@ -53,6 +55,13 @@ export class FakeRegistrar {
    * step a case tests, so that a resynchronisation cannot make up for it.
    */
   frozenTable: OwnedElement[] | undefined;
+  /**
+   * How Handle Table Requests are answered: with the whole table in one
+   * response, rejected (Reject flag, no entries), or in pages of this many
+   * elements with the More-to-send flag (continued request by request).
+   */
+  tableMode: "normal" | "reject" | { readonly page: number } = "normal";
+  private served = 0;
   /** Handle Table Requests the target sent (with their Own-children-only flag). */
   readonly tableRequests: { at: number; ownChildrenOnly: boolean }[] = [];
   /** Reply-required Presences the target sent, with when they arrived. */
@@ -68,7 +77,7 @@ export class FakeRegistrar {
   /** Connects to the target's ENRP endpoint and introduces itself with a Presence (Reply required). */
   static async join(ctx: CaseContext, options: JoinOptions = {}): Promise<FakeRegistrar> {
     const listener = await ctx.listen("enrp");
-    const peer = await ctx.enrp(listener.endpoint.port);
+    const peer = await ctx.enrp(listener.endpoint.port, options.enrp);
     const fake = new FakeRegistrar(ctx, options.id ?? ctx.identifier(), peer, listener);
     fake.automate(peer);
     // Connections the target opens to the suite's ENRP endpoint: answered the same way.
@@ -121,7 +130,19 @@ export class FakeRegistrar {
         });
       } else if (e.type === "HandleTableRequest") {
         this.tableRequests.push({ at: this.ctx.elapsed(), ownChildrenOnly: e.ownChildrenOnly });
-        p.send(this.handleTable(e.sendingRegistrarId, this.frozenTable ?? this.elements));
+        const all = this.frozenTable ?? this.elements;
+        const mode = this.tableMode;
+        if (mode === "normal") {
+          p.send(this.handleTable(e.sendingRegistrarId, all));
+        } else if (mode === "reject") {
+          p.send({ ...this.handleTable(e.sendingRegistrarId, []), reject: true });
+        } else {
+          const page = all.slice(this.served, this.served + mode.page);
+          this.served += page.length;
+          const more = this.served < all.length;
+          if (!more) this.served = 0;
+          p.send({ ...this.handleTable(e.sendingRegistrarId, page), moreToSend: more });
+        }
       } else if (
         e.type === "InitTakeover" && this.ackTakeovers && e.targetRegistrarId !== this.id
       ) {

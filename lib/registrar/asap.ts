@@ -241,8 +241,10 @@ function register(s: RegistrarState, connection: Connection, m: Registration): v
 function deregister(s: RegistrarState, connection: Connection, m: Deregistration): void {
   const node = s.handlespace.pool(m.poolHandle)?.elements.get(m.poolElementId);
   if (node !== undefined) {
+    // "De-registration is NOT allowed by proxy" (RFC 5352 §2.2.2): only over the
+    // connection the element registered over.
     const foreign = node.connection !== undefined && node.connection !== connection.id;
-    if (foreign && s.options.handlespace?.uniqueConnection) {
+    if (foreign) {
       s.send(connection.id, {
         type: "DeregistrationResponse",
         poolHandle: m.poolHandle,

@@ -250,6 +250,15 @@ const commands = [
           ),
       );
       assert.equal(response.type, "DeregistrationResponse");
+      const e = m.pools.get(h)?.elements.get(i);
+      if (e !== undefined && e.connection !== c) {
+        // Not by proxy (RFC 5352 §2.2.2): refused, the element stays.
+        assert.equal(
+          response.type === "DeregistrationResponse" && response.operationError?.[0].code,
+          0x000a,
+        );
+        return;
+      }
       // Granted, also for an element or pool the registrar does not know (RFC 5352 §3.2).
       assert.equal(
         response.type === "DeregistrationResponse" && response.operationError,

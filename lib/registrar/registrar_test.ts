@@ -154,6 +154,17 @@ Deno.test("deregistration, and of an unknown pool", () => {
   peer(r, d, "in:peer", 0x200);
   asap(r, d, "in:1");
   register(r, d, "in:1", element(7));
+  // Not by proxy (RFC 5352 §2.2.2): over another connection it is refused and the element stays.
+  asap(r, d, "in:2", 41000);
+  const proxy = d.do(() =>
+    r.receive("in:2", { type: "Deregistration", poolHandle: POOL, poolElementId: 7 }, d.now)
+  );
+  const [refused] = Driver.sent(proxy, "in:2");
+  assert.equal(
+    refused.type === "DeregistrationResponse" && refused.operationError?.[0].code,
+    ErrorCauseCode.RejectedDueToSecurity,
+  );
+  assert.ok(r.handlespace.find(POOL, 7));
   const out = d.do(() =>
     r.receive("in:1", { type: "Deregistration", poolHandle: POOL, poolElementId: 7 }, d.now)
   );
