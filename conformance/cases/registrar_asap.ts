@@ -5,7 +5,8 @@
  * @module
  */
 
-import { ErrorCauseCode } from "../../lib/protocol/constants.ts";
+import { encodeMessage } from "../../lib/protocol/codec.ts";
+import { ErrorCauseCode, Port } from "../../lib/protocol/constants.ts";
 import type { ServerAnnounce } from "../../lib/protocol/types.ts";
 import type { ConformanceCase } from "../types.ts";
 import {
@@ -333,7 +334,7 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
     id: "asap/registrar/resolution/hropt-items",
     ref: "draft-dreibholz-rserpool-asap-hropt",
     requirement:
-      "With the Handle Resolution Option, the response lists as many elements as asked for (2), or all of them for 0xffffffff.",
+      "With the Handle Resolution Option, the response lists as many elements as asked for (2), all of them for 0xffffffff, and the registrar's own number (at least one) for 0.",
     level: "MUST",
     role: "registrar-asap",
     features: ["hropt"],
@@ -354,6 +355,18 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
         all.poolElements.length === 5,
         "all 5 elements for Items 0xffffffff",
         `${all.poolElements.length}`,
+      );
+      // Items 0: the registrar's own number; a positive response lists at least one (§2.2.6).
+      const zero = await resolveAt(ctx, pu, handle, 0);
+      ctx.must(
+        zero.poolElements.length >= 1,
+        "at least one element for Items 0 (RFC 5352 §2.2.6)",
+        `${zero.poolElements.length} (${causes(zero.operationError)})`,
+      );
+      ctx.should(
+        zero.poolElements.length === Math.min(5, ctx.timers.handleResolutionItems),
+        `the registrar's default number (${ctx.timers.handleResolutionItems}) for Items 0`,
+        `${zero.poolElements.length}`,
       );
     },
   },
@@ -458,17 +471,20 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
       "An element that does not re-register within its registration life is removed when the life ends (also while it answers keep-alives), not before.",
     level: "SHOULD",
     role: "registrar-asap",
-    timeout: (t) => 8 * t.slack + 15_000,
+    timeout: (t) => 12 * t.slack + 15_000,
     async run(ctx) {
       const pe = await ctx.asap();
       const handle = ctx.poolHandle();
       const id = ctx.identifier();
       const keep = ctx.identifier();
+      const later = ctx.identifier();
       const life = Math.max(3 * ctx.timers.slack, 2000);
-      pe.answerKeepAlives(handle, id, keep);
+      const laterLife = Math.round(1.6 * life);
+      pe.answerKeepAlives(handle, id, keep, later);
       await registerOk(ctx, pe, handle, keep);
       await registerOk(ctx, pe, handle, id, { life });
       const registered = performance.now();
+      await registerOk(ctx, pe, handle, later, { life: laterLife });
       const pu = await ctx.asap();
       await ctx.sleep(life / 2);
       const half = idsOf(await resolveAt(ctx, pu, handle));
@@ -484,6 +500,15 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
         (r) => !idsOf(r).includes(id) && idsOf(r).includes(keep),
         `the element removed after its registration life of ${life} ms, the other kept`,
         life - (performance.now() - registered) + 2 * ctx.timers.slack,
+      );
+      // A second, later expiry: each element's own life counts.
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => !idsOf(r).includes(later) && idsOf(r).includes(keep),
+        `the element registered with a life of ${laterLife} ms removed when that ends too`,
+        laterLife - (performance.now() - registered) + 2 * ctx.timers.slack,
       );
     },
   },
@@ -570,6 +595,66 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
         later.filter((m) => m.type === "EndpointKeepAlive" && sameBytes(m.poolHandle, kept)).length;
       ctx.must(forKept > 0, "keep-alives for the element that stays", "none");
       ctx.must(forGone === 0, "no keep-alive for the deregistered element", `${forGone}`);
+    },
+  },
+  {
+    id: "asap/registrar/deregistration/not-by-proxy",
+    ref: "RFC 5352 §2.2.2",
+    requirement:
+      "De-registration is not allowed by proxy: a Deregistration of an element that arrives over another connection than the element's own is refused (an Operational Error) and the element stays.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: quick,
+    async run(ctx) {
+      const pe = await ctx.asap();
+      const handle = ctx.poolHandle();
+      const id = ctx.identifier();
+      pe.answerKeepAlives(handle, id);
+      await registerOk(ctx, pe, handle, id);
+      const proxy = await ctx.asap();
+      proxy.send({ type: "Deregistration", poolHandle: handle, poolElementId: id });
+      const r = await ctx.expecting(() =>
+        proxy.expectType("DeregistrationResponse", ctx.answerTime, "a Deregistration Response")
+      );
+      ctx.should(
+        r.operationError !== undefined && r.operationError.length > 0,
+        "an Operational Error refusing it (cause 0x000a, say)",
+        "none",
+      );
+      const listed = idsOf(await resolveAt(ctx, proxy, handle));
+      ctx.must(listed.includes(id), "the element still listed", "removed by a proxy");
+    },
+  },
+  {
+    id: "asap/registrar/decoding/padding-ignored",
+    ref: "RFC 5354 §2",
+    requirement:
+      "The receiver ignores padding bytes: a Registration whose Pool Handle parameter is padded with non-zero bytes is processed like any other.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: quick,
+    async run(ctx) {
+      let handle = ctx.poolHandle("p");
+      if (handle.length % 4 === 0) handle = new Uint8Array([...handle, 0x70]);
+      const id = ctx.identifier();
+      const bytes = encodeMessage(ctx.registration(handle, id), { profile: ctx.config.profile });
+      // The Pool Handle parameter comes first: its value at offset 8, then the padding.
+      const end = 8 + handle.length;
+      const padded = 8 + ((handle.length + 3) & ~3);
+      for (let i = end; i < padded; i++) bytes[i] = 0xff;
+      const pe = await ctx.asap();
+      pe.sendRaw(bytes, `a Registration with padding bytes 0xff after the pool handle`);
+      const r = await ctx.expecting(() =>
+        pe.expectType(
+          "RegistrationResponse",
+          ctx.answerTime,
+          "a Registration Response",
+          (m) => m.poolElementId === id,
+        )
+      );
+      ctx.must(!r.reject, "R=0 (accepted)", `R=1, ${causes(r.operationError)}`);
+      const listed = idsOf(await resolveAt(ctx, await ctx.asap(), handle));
+      ctx.must(listed.includes(id), "the element listed", "not listed");
     },
   },
   {
@@ -688,11 +773,16 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
         })`,
       );
       const transports = own[0].message.transports;
-      const port = ctx.config.asap!.port;
+      const asap = ctx.config.asap!;
+      const type = asap.transport ?? "TCP";
+      // No transport parameters means SCTP at the IANA port (§3.6): right only for such a target.
       ctx.must(
-        transports.length === 0 || transports.some((x) => x.port === port),
-        `its ASAP endpoint (port ${port}) among the announced transports`,
-        transports.map((x) => `${x.type} ${x.addresses.join(",")}:${x.port}`).join("; "),
+        transports.length === 0
+          ? type === "SCTP" && asap.port === Port.Asap
+          : transports.some((x) => x.port === asap.port && x.type === type),
+        `its ASAP endpoint (${type}, port ${asap.port}) among the announced transports`,
+        transports.map((x) => `${x.type} ${x.addresses.join(",")}:${x.port}`).join("; ") ||
+          "none (SCTP at port 3863)",
       );
       const gaps = own.slice(1).map((h, i) => Math.round(h.at - own[i].at));
       ctx.should(

@@ -152,6 +152,19 @@ export const ASAP_ERROR_CASES: readonly ConformanceCase[] = [
         "the unrecognized message as the cause's information",
         `${cause!.info.length} bytes`,
       );
+      // The largest message there is: its report must still fit in an ASAP Error.
+      const big = new Uint8Array(65532);
+      big.set([0x7f, 0, 0xff, 0xfc]);
+      for (let i = 4; i < big.length; i++) big[i] = i & 0xff;
+      pe.sendRaw(big, "a message of type 0x7f of 65532 bytes");
+      const e2 = await ctx.expecting(() =>
+        pe.expectType("AsapError", ctx.answerTime, "an ASAP Error for the 65532-byte message")
+      );
+      ctx.must(
+        e2.operationError.some((c) => c.code === ErrorCauseCode.UnrecognizedMessage),
+        "cause 0x0002 (Unrecognized Message) for the 65532-byte message too",
+        causes(e2.operationError),
+      );
     },
   },
   unknownParameterCase("00"),
@@ -338,6 +351,23 @@ export const ENRP_ERROR_CASES: readonly ConformanceCase[] = [
         e.operationError.some((c) => c.code === ErrorCauseCode.UnrecognizedMessage),
         "cause 0x0002 (Unrecognized Message)",
         causes(e.operationError),
+      );
+      // Also from a peer the registrar has not heard of yet (no Presence before it).
+      const stranger = await ctx.enrp();
+      const n = encodeMessage({
+        type: "ListRequest",
+        sendingRegistrarId: ctx.identifier(),
+        receivingRegistrarId: ctx.zero,
+      }, { profile: ctx.config.profile });
+      n[0] = 0x7f;
+      stranger.sendRaw(n, "an ENRP message of type 0x7f from a peer not yet known");
+      const e2 = await ctx.expecting(() =>
+        stranger.expectType("EnrpError", ctx.answerTime, "an ENRP Error to the unknown peer")
+      );
+      ctx.must(
+        e2.operationError.some((c) => c.code === ErrorCauseCode.UnrecognizedMessage),
+        "cause 0x0002 (Unrecognized Message) for the unknown peer too",
+        causes(e2.operationError),
       );
     },
   },

@@ -87,13 +87,16 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
     id: "asap/registrar/keepalive/interval",
     ref: "RFC 5352 §3.4",
     requirement:
-      "Keep-alives to an element that answers them come about every keep-alive interval (the target's declared one; half of it at the least, allowing RFC 5352's ±50 % jitter).",
+      "Keep-alives to an element that answers them come about every keep-alive interval (the target's declared one; half of it at the least, allowing RFC 5352's ±50 % jitter), the first one too, counted from the registration.",
     level: "SHOULD",
     role: "registrar-asap",
     timeout: (t) => 5 * t.keepAliveInterval + 6 * t.slack + 5000,
     async run(ctx) {
       const handle = ctx.poolHandle();
       const { peer } = await elementOn(ctx, handle, "right");
+      const registeredAt = peer.receivedAt[
+        peer.received.findIndex((m) => m.type === "RegistrationResponse")
+      ];
       const t = ctx.timers;
       const start = peer.received.length;
       const deadline = performance.now() + 4 * t.keepAliveInterval + 2 * t.slack;
@@ -104,6 +107,13 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
       while (times().length < 4 && performance.now() < deadline) await ctx.sleep(20);
       const at = times();
       ctx.must(at.length >= 2, "at least two keep-alives", `${at.length}`);
+      const first = peer.received.findIndex((m) => m.type === "EndpointKeepAlive");
+      const afterRegistration = Math.round(peer.receivedAt[first] - registeredAt);
+      ctx.should(
+        afterRegistration >= t.keepAliveInterval / 2,
+        `the first keep-alive no sooner than half an interval after the registration`,
+        `${afterRegistration} ms after it`,
+      );
       const gaps = at.slice(1).map((x, i) => x - at[i]);
       ctx.note(`gaps between keep-alives: ${gaps.join(", ")} ms`);
       ctx.should(
@@ -202,6 +212,39 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
           hexId(good)
         }) kept`,
         2 * (t.keepAliveInterval + t.keepAliveTimeout) + 3 * t.slack,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/keepalive/connection-lost",
+    ref: "RFC 5352 §3.4, §3.5",
+    requirement:
+      "An element whose registration connection is gone is removed: right away when an Endpoint Unreachable report asks for a keep-alive that cannot be sent, and at the latest when its next keep-alive cannot be sent.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: supervision,
+    async run(ctx) {
+      const handle = ctx.poolHandle();
+      const { peer: gone, id } = await elementOn(ctx, handle, "silent");
+      const { id: other } = await elementOn(ctx, handle, "right");
+      gone.close();
+      await ctx.sleep(Math.min(100, ctx.timers.slack / 4));
+      const pu = await ctx.asap();
+      pu.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: id });
+      const right = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
+      ctx.should(
+        !right.includes(id),
+        "removed at once: the keep-alive the report calls for cannot be sent",
+        "still listed",
+      );
+      const t = ctx.timers;
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => !idsOf(r).includes(id) && idsOf(r).includes(other),
+        `the element whose connection closed removed within one and a half keep-alive intervals and a timeout`,
+        1.5 * t.keepAliveInterval + t.keepAliveTimeout + 2 * t.slack,
       );
     },
   },
