@@ -80,13 +80,18 @@ export async function startBuiltinTargets(
     interface: "127.0.0.1",
     ttl: 1,
   };
-  const registrarOptions = (peers: Endpoint[] = [], announces?: UdpChannelSettings) => ({
+  const registrarOptions = (
+    peers: Endpoint[] = [],
+    announces?: UdpChannelSettings,
+    presence?: UdpChannelSettings,
+  ) => ({
     transports: options.sctp === undefined ? undefined : { SCTP: options.sctp },
     asap: "127.0.0.1:0",
     enrp: "127.0.0.1:0",
     peers,
     profile,
     ...(announces === undefined ? {} : { announce: announces }),
+    ...(presence === undefined ? {} : { presence }),
     timers: {
       serverAnnounceCycle: t.serverAnnounceCycle,
       keepAliveInterval: t.keepAliveInterval,
@@ -168,8 +173,9 @@ export async function startBuiltinTargets(
     },
   };
   const registrars: RegistrarDriver = {
-    async start({ peers }) {
-      const r = await startRegistrar(registrarOptions(peers));
+    multicastPresence: true,
+    async start({ peers, presence }) {
+      const r = await startRegistrar(registrarOptions(peers, undefined, presence));
       return { asap: r.asap, enrp: r.enrp, stop: () => r.stop() };
     },
   };

@@ -22,7 +22,7 @@ import { StreamTransport } from "../lib/transport/tcp.ts";
 import type { Framing, MessageListener, MessageTransport } from "../lib/transport/types.ts";
 import { UdpChannel, type UdpChannelSettings } from "../lib/transport/udp.ts";
 import { DecodeError } from "../lib/errors.ts";
-import { decodeAsap } from "../lib/protocol/codec.ts";
+import { decodeAsap, decodeEnrp } from "../lib/protocol/codec.ts";
 import { toJsonValue } from "../lib/protocol/json.ts";
 import { toHex } from "../lib/wire/hex.ts";
 import {
@@ -115,8 +115,16 @@ export interface RunningUser extends RunningTarget {
 
 /** Starts registrars under test (for start-up and mentor cases). */
 export interface RegistrarDriver {
-  /** Starts one that knows `peers` (the suite's ENRP listeners) as its static peers. */
-  start(options: { peers: Endpoint[] }): Promise<RunningRegistrarTarget>;
+  /**
+   * Starts one that knows `peers` (the suite's ENRP listeners) as its
+   * static peers and, with `presence`, sends and hears ENRP Presences by
+   * multicast on that channel.
+   */
+  start(options: { peers: Endpoint[]; presence?: UdpChannelSettings }): Promise<
+    RunningRegistrarTarget
+  >;
+  /** Whether {@link RegistrarDriver.start} honours `presence`. */
+  readonly multicastPresence?: boolean;
 }
 
 /** A registrar the runner started. */
@@ -416,12 +424,14 @@ export class CaseContext implements PeerRecorder {
   /**
    * A UDP channel of the suite's own for this case (a multicast group on
    * the suite's address, a port of its own): where it sends Server
-   * Announces for elements and users to hunt by, or hears a registrar's.
-   * Datagrams that arrive go to `receive`; the evidence records them.
+   * Announces for elements and users to hunt by, or hears a registrar's
+   * (or, for `enrp`, its multicast Presences). Datagrams that arrive go to
+   * `receive`; the evidence records them.
    */
   async announceChannel(
     settings?: UdpChannelSettings,
     receive: (m: Arrival) => void = () => {},
+    protocol: "asap" | "enrp" = "asap",
   ): Promise<UdpChannel> {
     const chosen = settings ?? {
       group: "239.255.77.3",
@@ -435,7 +445,8 @@ export class CaseContext implements PeerRecorder {
       channel = await UdpChannel.open(chosen, (bytes, source) => {
         let m: Arrival;
         try {
-          m = decodeAsap(bytes, { lenient: true, profile: this.config.profile });
+          const options = { lenient: true, profile: this.config.profile };
+          m = protocol === "asap" ? decodeAsap(bytes, options) : decodeEnrp(bytes, options);
         } catch (e) {
           if (!(e instanceof DecodeError)) throw e;
           m = { type: "Undecodable", bytes: bytes.slice(), error: e.message };
@@ -444,7 +455,7 @@ export class CaseContext implements PeerRecorder {
           `announce@${source.address}:${source.port}`,
           "received",
           m.type === "Undecodable" ? { undecodable: toHex(m.bytes) } : toJsonValue(m),
-          { ppid: this.ppid.asap, bytes, local: remote, remote: source },
+          { ppid: this.ppid[protocol], bytes, local: remote, remote: source },
         );
         receive(m);
       });
@@ -456,7 +467,7 @@ export class CaseContext implements PeerRecorder {
     Object.assign(open, {
       send: (bytes: Uint8Array) => {
         this.record("announce", "sent", { raw: toHex(bytes) }, {
-          ppid: this.ppid.asap,
+          ppid: this.ppid[protocol],
           bytes,
           local: remote,
           remote,

@@ -10,6 +10,7 @@ import { REGISTRAR_ASAP_CASES } from "./registrar_asap.ts";
 import { REGISTRAR_ENRP_CASES } from "./registrar_enrp.ts";
 import { ASAP_ERROR_CASES, ENRP_ERROR_CASES } from "./registrar_errors.ts";
 import { REGISTRAR_KEEPALIVE_CASES } from "./registrar_keepalive.ts";
+import { REGISTRAR_MULTICAST_CASES } from "./registrar_multicast.ts";
 import { REGISTRAR_PEER_CASES } from "./registrar_peers.ts";
 import { REGISTRAR_POLICY_CASES } from "./registrar_policy.ts";
 import { REGISTRAR_TAKEOVER_CASES } from "./registrar_takeover.ts";
@@ -25,6 +26,7 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...REGISTRAR_ENRP_CASES,
   ...REGISTRAR_PEER_CASES,
   ...REGISTRAR_TAKEOVER_CASES,
+  ...REGISTRAR_MULTICAST_CASES,
   ...ENRP_ERROR_CASES,
   ...ELEMENT_CASES,
   ...USER_CASES,

@@ -1,0 +1,112 @@
+/**
+ * ENRP Presences by multicast (RFC 5353 §3.4.1, §3.4.2): a registrar that
+ * uses a multicast channel announces itself there and takes up the peers it
+ * hears there. Needs a registrar the runner can start on a channel of the
+ * suite's choosing (the built-in run).
+ *
+ * @module
+ */
+
+import { encodeMessage } from "../../lib/protocol/codec.ts";
+import type { Presence } from "../../lib/protocol/types.ts";
+import type { CaseContext, RunningRegistrarTarget } from "../context.ts";
+import type { ConformanceCase, TargetTimers } from "../types.ts";
+import { hexId } from "./helpers.ts";
+
+const time = (t: TargetTimers) => 4 * t.peerHeartbeatCycle + 10 * t.slack + 10_000;
+
+/** Starts a registrar under test that multicasts Presences on a channel of the case. */
+async function multicastRegistrar(ctx: CaseContext): Promise<{
+  registrar: RunningRegistrarTarget;
+  heard: { at: number; presence: Presence }[];
+  channel: Awaited<ReturnType<CaseContext["announceChannel"]>>;
+}> {
+  const driver = ctx.config.registrar;
+  if (driver === undefined || driver.multicastPresence !== true) {
+    return ctx.unsupported(
+      "the runner cannot start a registrar with a multicast channel (built-in run only)",
+    );
+  }
+  const heard: { at: number; presence: Presence }[] = [];
+  const channel = await ctx.announceChannel(undefined, (m) => {
+    if (m.type === "Presence") heard.push({ at: performance.now(), presence: m });
+  }, "enrp");
+  const registrar = await driver.start({ peers: [], presence: channel.settings });
+  ctx.onCleanup(() => registrar.stop());
+  return { registrar, heard, channel };
+}
+
+/** The cases. */
+export const REGISTRAR_MULTICAST_CASES: readonly ConformanceCase[] = [
+  {
+    id: "enrp/registrar/multicast/presence-sent",
+    ref: "RFC 5353 §3.4.1, §3.4.2",
+    requirement:
+      "A registrar that uses multicast announces its presence there every peer-heartbeat-cycle: Presences to all (Receiving Server ID 0, Reply-required flag clear) with its Server Information.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: time,
+    async run(ctx) {
+      const { registrar, heard } = await multicastRegistrar(ctx);
+      const t = ctx.timers;
+      await ctx.sleep(2.5 * t.peerHeartbeatCycle + t.slack);
+      const own = heard.filter((h) =>
+        h.presence.serverInformation?.transport.port === registrar.enrp.port
+      );
+      ctx.note(
+        `heard ${heard.length} Presence(s), ${own.length} naming the started registrar's ENRP port`,
+      );
+      ctx.must(
+        own.length >= 2,
+        `at least two multicast Presences in ${2.5 * t.peerHeartbeatCycle + t.slack} ms`,
+        `${own.length}`,
+      );
+      const p = own[0].presence;
+      ctx.must(
+        p.receivingRegistrarId === ctx.zero,
+        "Receiving Server ID 0",
+        hexId(p.receivingRegistrarId),
+      );
+      ctx.must(!p.replyRequired, "the Reply-required flag clear", "R=1");
+      ctx.must(
+        p.serverInformation!.registrarId === p.sendingRegistrarId,
+        "its own identifier in the Server Information",
+        hexId(p.serverInformation!.registrarId),
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/multicast/peer-discovered",
+    ref: "RFC 5353 §3.4.1",
+    requirement:
+      "A registrar that hears a new peer's multicast Presence adds it to its peers: it connects to the ENRP endpoint the Presence names and asks it for a Presence (Reply-required flag set).",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: time,
+    async run(ctx) {
+      const { channel } = await multicastRegistrar(ctx);
+      const listener = await ctx.listen("enrp");
+      const id = ctx.identifier();
+      const presence = encodeMessage({
+        type: "Presence",
+        sendingRegistrarId: id,
+        receivingRegistrarId: ctx.zero,
+        replyRequired: false,
+        checksum: ctx.config.profile === "nextgen" ? 0xffffffff : 0xffff,
+        serverInformation: ctx.serverInformation(id, listener.endpoint),
+      }, { profile: ctx.config.profile });
+      channel.send(presence);
+      const timer = setInterval(() => channel.send(presence), ctx.timers.peerHeartbeatCycle);
+      ctx.onCleanup(() => clearInterval(timer));
+      const t = ctx.timers;
+      const peer = await listener.next(
+        t.peerHeartbeatCycle + 2 * t.slack,
+        "the registrar connecting to the peer it heard",
+      );
+      const p = await ctx.expecting(() =>
+        peer.expectType("Presence", ctx.answerTime, "a Presence on the new connection")
+      );
+      ctx.must(p.replyRequired, "the Reply-required flag set (a new peer)", "R=0");
+    },
+  },
+];
