@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ProtocolError } from "../errors.ts";
+import { EncodeError, ProtocolError } from "../errors.ts";
 import type { PoolElementNode } from "../handlespace/node.ts";
 import { encodedLength } from "../protocol/codec.ts";
 import { UpdateAction } from "../protocol/constants.ts";
@@ -213,6 +213,16 @@ export function mentorTimeout(s: RegistrarState): void {
   }
 }
 
+/** Whether a message fits in 64 KiB (the encoder refuses larger ones). */
+function fitsInMessage(s: RegistrarState, m: HandleTableResponse): boolean {
+  try {
+    return encodedLength(m, { profile: s.profile }) <= 0xffff;
+  } catch (e) {
+    if (e instanceof EncodeError) return false;
+    throw e;
+  }
+}
+
 /** ENRP_HANDLE_TABLE_REQUEST: the next page of our handle table (RFC 5353 §2.3, §3.2.3). */
 function serveHandleTable(
   s: RegistrarState,
@@ -237,7 +247,7 @@ function serveHandleTable(
       receivingRegistrarId: peer.id,
       pools,
     };
-    if (max > 1 && encodedLength(response, { profile: s.profile }) > 0xffff) {
+    if (max > 1 && !fitsInMessage(s, response)) {
       max = Math.ceil(max / 2); // large transports: fewer elements per page
       continue;
     }

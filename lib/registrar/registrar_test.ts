@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../errors.ts";
 import { SeededRandom } from "../policy/random.ts";
-import { encodeMessage } from "../protocol/codec.ts";
+import { encodedLength, encodeMessage } from "../protocol/codec.ts";
 import { ErrorCauseCode, HANDLE_RESOLUTION_ITEMS_MAX } from "../protocol/constants.ts";
 import type {
   PoolElementParameter,
@@ -405,6 +405,46 @@ Deno.test("malformed input gets an ASAP Error, reportable parameters are reporte
     type: "AsapError",
     operationError: [{ code: ErrorCauseCode.UnspecifiedError, info: cookie }],
   }]);
+});
+
+Deno.test("handle table pages too large for a message are split, in either profile", () => {
+  for (const profile of ["rfc", "nextgen"] as const) {
+    const nextgen = profile === "nextgen";
+    const id = (n: number) => nextgen ? BigInt(n) : n;
+    const { r, d } = setup({ maxHandleTableItems: 128, profile, id: id(0x100) });
+    asap(r, d, "in:1");
+    // 60 elements of 120 IPv6 addresses each: about 2.5 KiB per element, 150 KiB in all.
+    const addresses = Array.from({ length: 120 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
+    for (let i = 1; i <= 60; i++) {
+      register(r, d, "in:1", {
+        ...element(i),
+        identifier: id(i),
+        homeRegistrarId: id(0),
+        userTransport: { type: "SCTP", port: 7000 + i, transportUse: 0, addresses },
+      });
+    }
+    d.do(() => r.accepted("in:peer", "enrp", { address: "10.0.0.2", port: 9901 }, d.now));
+    const seen = new Set<unknown>();
+    for (let page = 0; page < 60; page++) {
+      const [m] = Driver.sent(
+        d.do(() =>
+          r.receive("in:peer", {
+            type: "HandleTableRequest",
+            ownChildrenOnly: true,
+            sendingRegistrarId: id(0x200),
+            receivingRegistrarId: id(0x100),
+          }, d.now)
+        ),
+        "in:peer",
+      );
+      assert.equal(m?.type, "HandleTableResponse", `${profile}: page ${page + 1} was sent`);
+      if (m.type !== "HandleTableResponse") break;
+      assert.ok(encodedLength(m, { profile }) <= 0xffff);
+      for (const pool of m.pools) for (const e of pool.poolElements) seen.add(e.identifier);
+      if (!m.moreToSend) break;
+    }
+    assert.equal(seen.size, 60, `${profile}: every element once`);
+  }
 });
 
 Deno.test("handle table pages with More To Send, and only own elements with W", () => {
