@@ -86,11 +86,16 @@ export class FakeRegistrar {
       for (const p of listener.accepted) {
         if (adopted.has(p)) continue;
         adopted.add(p);
-        fake.automate(p);
+        const answer = fake.automate(p);
         p.respond((m) => {
           peer.inject(m);
           return true;
         });
+        // What arrived before this poll picked the connection up: answered and passed on too.
+        for (const m of p.inbox.splice(0)) {
+          answer(m);
+          peer.inject(m);
+        }
       }
     };
     const timer = setInterval(adopt, 20);
@@ -110,8 +115,8 @@ export class FakeRegistrar {
   }
 
   /** Answers what a peer must answer (Presence probes, list and handle-table requests, takeovers). */
-  private automate(p: Peer): void {
-    p.respond((m) => {
+  private automate(p: Peer): (m: Arrival) => boolean {
+    const answer = (m: Arrival): boolean => {
       if (m.type === "Undecodable") return false;
       const e = m as EnrpMessage;
       if (this.targetId === undefined && "sendingRegistrarId" in e) {
@@ -154,7 +159,9 @@ export class FakeRegistrar {
         });
       }
       return false; // still visible to the case
-    });
+    };
+    p.respond(answer);
+    return answer;
   }
 
   /** Answers Handle Table Requests with what it owns now, from here on frozen. */
