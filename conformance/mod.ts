@@ -30,8 +30,12 @@ export {
   CaseContext,
   CaseOutcome,
   type ElementDriver,
+  type RegistrarDriver,
   type RunConfig,
+  type RunningElement,
+  type RunningRegistrarTarget,
   type RunningTarget,
+  type RunningUser,
   type SuiteListener,
   type UserDriver,
 } from "./context.ts";

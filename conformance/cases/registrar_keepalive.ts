@@ -228,7 +228,8 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
       const { peer: gone, id } = await elementOn(ctx, handle, "silent");
       const { id: other } = await elementOn(ctx, handle, "right");
       gone.close();
-      await ctx.sleep(Math.min(100, ctx.timers.slack / 4));
+      // Long enough for the close to reach the registrar (an SCTP shutdown takes round trips).
+      await ctx.sleep(ctx.timers.slack / 2);
       const pu = await ctx.asap();
       pu.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: id });
       const right = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
