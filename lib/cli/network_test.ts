@@ -175,7 +175,10 @@ Deno.test("registrar, elements, user and status commands work together; Ctrl-C d
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(user.out, "alpha\nbeta\n");
   // Ctrl-C on the element in use: it deregisters, the user moves on with the cookie.
-  const victim = elements.find((e) => e.err.includes(`element=${first}`))!;
+  // One element logs text (element=0x…), the other JSON ("element":"0x…").
+  const victim = elements.find((e) =>
+    e.err.includes(`element=${first}`) || e.err.includes(`"element":"${first}"`)
+  )!;
   const survivor = elements.find((e) => e !== victim)!;
   victim.interrupt();
   assert.equal(await victim.status, 0);
