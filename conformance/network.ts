@@ -10,7 +10,7 @@
 
 import { decodeAsap, encodeAsap, encodeMessage } from "../lib/protocol/codec.ts";
 import type { WireProfile } from "../lib/protocol/types.ts";
-import { mutateBytes, mutateMessage, Rng } from "../lib/testing/mutate.ts";
+import { insertToken, mutateBytes, mutateMessage, Rng } from "../lib/testing/mutate.ts";
 import { profilePpids } from "../lib/runtime/driver.ts";
 import { StreamTransport } from "../lib/transport/tcp.ts";
 import type { MessageConnection, MessageTransport } from "../lib/transport/types.ts";
@@ -40,6 +40,8 @@ export interface NetworkFuzzOptions {
   readonly profile?: WireProfile;
   /** Valid messages to mutate (default: one sample of every type). */
   readonly valid?: readonly Uint8Array[];
+  /** Tokens (a fuzzing dictionary) the mutator also inserts or writes over messages. */
+  readonly dictionary?: readonly Uint8Array[];
   /** Seed of every random choice. */
   readonly seed: number;
   /** Stop after this long (ms). */
@@ -167,7 +169,12 @@ export async function networkFuzz(options: NetworkFuzzOptions): Promise<NetworkF
       for (let i = 0; i < burstSize && !closed; i++) {
         let m = rng.pick(valid);
         for (let k = 1 + rng.below(3); k > 0; k--) {
-          m = rng.chance(0.7) ? mutateMessage(rng, m, valid) : mutateBytes(rng, m, valid);
+          const tokens = options.dictionary ?? [];
+          m = tokens.length > 0 && rng.chance(0.15)
+            ? insertToken(rng, m, tokens)
+            : rng.chance(0.7)
+            ? mutateMessage(rng, m, valid)
+            : mutateBytes(rng, m, valid);
         }
         if (m.length === 0) continue; // SCTP carries no empty messages
         sent.push(m);

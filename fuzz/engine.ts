@@ -14,6 +14,9 @@ import fc from "fast-check";
 import { beginAllocations, endAllocations } from "./allocation.ts";
 import { Rng } from "../lib/testing/mutate.ts";
 import type { FuzzTarget } from "./targets.ts";
+import { inputToState } from "./cmplog.ts";
+import { type Dictionary, insertToken } from "./dictionary.ts";
+import type { Feedback } from "./feedback.ts";
 
 /** A failing input. */
 export interface Failure {
@@ -37,6 +40,10 @@ export interface FuzzStats {
   elapsedMs: number;
   /** Distinct failures found. */
   failures: number;
+  /** Edges of the instrumented code reached so far (0 without feedback). */
+  edges: number;
+  /** Inputs kept because they reached new coverage. */
+  corpus: number;
 }
 
 /** Options of {@link fuzz}. */
@@ -61,6 +68,16 @@ export interface FuzzOptions {
   readonly before?: (input: Uint8Array) => void;
   /** Called after each input. */
   readonly after?: () => void;
+  /**
+   * Coverage and comparison feedback of instrumented code (`feedback.ts`):
+   * inputs that reach new edges or count classes are kept and mutated in
+   * preference, and each gets an input-to-state (CmpLog) stage once.
+   */
+  readonly feedback?: Feedback;
+  /** Tokens the mutator inserts or writes over inputs (`dictionary.ts`). */
+  readonly dictionary?: Dictionary;
+  /** Called with each input that reached new coverage (not the seeds). */
+  readonly newCoverage?: (input: Uint8Array) => void;
 }
 
 /** The default allocation limit: 128 KiB plus 8 bytes per input byte. */
@@ -153,11 +170,15 @@ export async function shrink(
   return best;
 }
 
+/** Most tokens learnt from comparisons kept in the dictionary. */
+const MAX_LEARNT_TOKENS = 512;
+
 /** Fuzzes one target until the time or the run budget is used up. */
 export async function fuzz(
   options: FuzzOptions,
 ): Promise<{ stats: FuzzStats; failures: Failure[] }> {
   const { target } = options;
+  const feedback = options.feedback;
   const rng = new Rng(options.seed);
   const limit = options.allocationLimit ?? defaultAllocationLimit;
   const start = performance.now();
@@ -167,12 +188,55 @@ export async function fuzz(
   const pool: Uint8Array[] = [...(options.corpus ?? []), ...target.seeds()];
   if (pool.length === 0) pool.push(new Uint8Array(8));
   const seedCount = pool.length;
+  /** Inputs that reached new coverage, in the order found. */
+  const queue: Uint8Array[] = [];
+  /** Queue entries still waiting for their input-to-state stage. */
+  const cmplogPending: Uint8Array[] = [];
+  /** Candidates of the last input-to-state stage, run before anything else. */
+  let candidates: Uint8Array[] = [];
+  const tokens: Dictionary = [...(options.dictionary ?? [])];
+  const learnt = new Set<string>();
   let generated: Uint8Array[] = [];
   let batch = 0;
-  const stats: FuzzStats = { execs: 0, elapsedMs: 0, failures: 0 };
+  const stats: FuzzStats = { execs: 0, elapsedMs: 0, failures: 0, edges: 0, corpus: 0 };
   let lastReport = start;
+  let replaying = 0; // seeds and corpus run once, in order, before anything else
+
+  const learn = (value: number | bigint | string) => {
+    if (learnt.size >= MAX_LEARNT_TOKENS) return;
+    const bytes = typeof value === "string"
+      ? new TextEncoder().encode(value)
+      : typeof value === "bigint" || Number.isSafeInteger(value)
+      ? bigEndian(BigInt(value))
+      : undefined;
+    if (bytes === undefined || bytes.length === 0 || bytes.length > 64) return;
+    const k = bytes.join(",");
+    if (learnt.has(k)) return;
+    learnt.add(k);
+    tokens.push(bytes);
+  };
+
+  const mutated = (): Uint8Array => {
+    const fromQueue = queue.length > 0 && rng.chance(0.6);
+    let input = fromQueue
+      ? (rng.chance(0.5)
+        ? queue[queue.length - 1 - rng.below(Math.min(16, queue.length))]
+        : rng.pick(queue))
+      : rng.pick(pool);
+    const depth = rng.chance(0.6) ? 1 : 2 + rng.below(5);
+    const others = queue.length > 0 && rng.chance(0.3) ? queue : pool;
+    for (let i = 0; i < depth; i++) {
+      input = tokens.length > 0 && rng.chance(0.15)
+        ? insertToken(rng, input, tokens)
+        : target.mutate(rng, input, others);
+    }
+    return input;
+  };
 
   const nextInput = (): Uint8Array => {
+    if (replaying < pool.length) return pool[replaying++];
+    const candidate = candidates.pop();
+    if (candidate !== undefined) return candidate;
     const choice = rng.below(100);
     if (choice < 10) {
       if (generated.length === 0) {
@@ -185,10 +249,29 @@ export async function fuzz(
       for (let i = 0; i < b.length; i++) b[i] = rng.u32() & 0xff;
       return b;
     }
-    let input = rng.pick(pool);
-    const depth = choice < 70 ? 1 : 2 + rng.below(5);
-    for (let i = 0; i < depth; i++) input = target.mutate(rng, input, pool);
-    return input;
+    if (choice < 70 && queue.length === 0) {
+      let input = rng.pick(pool);
+      input = target.mutate(rng, input, pool);
+      return input;
+    }
+    return mutated();
+  };
+
+  /** The input-to-state stage of one queue entry: run it recording comparisons. */
+  const cmplog = async (entry: Uint8Array) => {
+    feedback!.reset();
+    feedback!.startRecording();
+    try {
+      await runOnce(target, entry, limit);
+    } finally {
+      const comparisons = feedback!.stopRecording();
+      stats.execs++;
+      candidates = inputToState(entry, comparisons, 256).reverse();
+      for (const c of comparisons) {
+        learn(c.b);
+        learn(c.a);
+      }
+    }
   };
 
   while (stats.execs < maxRuns) {
@@ -199,13 +282,30 @@ export async function fuzz(
       stats.elapsedMs = now - start;
       options.progress?.({ ...stats });
     }
+    if (
+      feedback !== undefined && candidates.length === 0 && cmplogPending.length > 0 &&
+      replaying >= pool.length
+    ) {
+      await cmplog(cmplogPending.shift()!);
+      continue;
+    }
+    const fromSeeds = replaying < pool.length;
     const input = nextInput();
     options.before?.(input);
+    feedback?.reset();
     const outcome = await runOnce(target, input, limit);
     options.after?.();
     stats.execs++;
+    if (feedback !== undefined && feedback.novel()) {
+      queue.push(input);
+      cmplogPending.push(input);
+      stats.edges = feedback.edgesSeen;
+      stats.corpus = queue.length;
+      if (!fromSeeds) options.newCoverage?.(input);
+    }
     if (outcome === undefined) {
-      // Keep a few inputs that passed, so that mutations can build on them.
+      // Without feedback, keep a few inputs that passed, so that mutations can build on them.
+      if (feedback !== undefined) continue;
       if (pool.length < seedCount + 4000 && rng.chance(0.02)) pool.push(input);
       else if (pool.length >= seedCount + 4000 && rng.chance(0.01)) {
         pool[seedCount + rng.below(pool.length - seedCount)] = input;
@@ -222,4 +322,14 @@ export async function fuzz(
   stats.elapsedMs = performance.now() - start;
   options.progress?.({ ...stats });
   return { stats, failures: [...seen.values()] };
+}
+
+/** An integer in network order, in as few bytes of 1, 2, 4, 8 as hold it. */
+function bigEndian(v: bigint): Uint8Array | undefined {
+  if (v < 0n) v = BigInt.asUintN(64, v);
+  const width = v < 0x100n ? 1 : v < 0x10000n ? 2 : v < 0x100000000n ? 4 : v < (1n << 64n) ? 8 : 0;
+  if (width === 0) return undefined;
+  const out = new Uint8Array(width);
+  for (let i = 0; i < width; i++) out[width - 1 - i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  return out;
 }

@@ -19,6 +19,15 @@ import { runOnce } from "./engine.ts";
 import { networkFuzz } from "./network.ts";
 import { TARGETS } from "./targets.ts";
 import { SHARED_HEADER, type WorkerStart } from "./worker.ts";
+import {
+  automaticDictionary,
+  type Dictionary,
+  DictionaryError,
+  parseDictionary,
+} from "./dictionary.ts";
+import { instrumentedTree } from "./instrumented_tree.ts";
+import { minimizeCorpus } from "./minimize.ts";
+import { coverageReport } from "./coverage.ts";
 
 const FUZZ = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(FUZZ);
@@ -39,6 +48,16 @@ Options:
   --runs N          per target: stop after N inputs
   --seed N          seed of every random choice (default: random, printed)
   --jobs N          targets fuzzed in parallel (default 1)
+  --dict FILE       extra dictionary in AFL / libFuzzer format (repeatable)
+  --no-feedback     blind fuzzing: no coverage or comparison feedback, no
+                    automatic dictionary (the engine as it was before both)
+  --no-save         do not add inputs that reached new coverage to
+                    fuzz/corpus/TARGET/ (they are saved as cov-HASH.hex)
+  --minimize        shrink fuzz/corpus/TARGET/ to the smallest inputs with the
+                    same coverage (removes cov-*.hex files only), then exit
+  --coverage        line and branch coverage of the parsers reached by the
+                    seeds and the corpus, per target; writes LCOV files to
+                    fuzz/coverage/ (TARGET.lcov), then exit
   --hang-ms MS      an input running longer is a hang (default 5000)
   --json FILE       write a report: per target execs, execs/s, failures
   --list            list the targets
@@ -60,6 +79,10 @@ interface TargetReport {
   target: string;
   seed: number;
   execs: number;
+  /** Edges of the instrumented parsers reached (0 without feedback). */
+  edges: number;
+  /** Inputs added to the corpus because they reached new coverage. */
+  newInputs: number;
   seconds: number;
   execsPerSecond: number;
   failures: { kind: string; signature: string; file: string }[];
@@ -97,6 +120,27 @@ function rate(stats: FuzzStats): number {
   return stats.elapsedMs > 0 ? Math.round(stats.execs / (stats.elapsedMs / 1000)) : 0;
 }
 
+/** How a target is fuzzed. */
+interface Guidance {
+  /** The worker module (of the instrumented tree, with feedback). */
+  readonly worker: URL;
+  /** Edge identifiers of the instrumented tree; 0 without feedback. */
+  readonly edges: number;
+  /** Constants of the instrumented code. */
+  readonly constants: (number | string)[];
+  /** The user's dictionary. */
+  readonly dictionary: Dictionary;
+  /** Add inputs that reached new coverage to the corpus. */
+  readonly save: boolean;
+}
+
+function saveCoverageInput(target: string, hex: string): void {
+  const dir = join(CORPUS, target);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `cov-${fnv(hex)}.hex`);
+  if (!existsSync(file)) writeFileSync(file, hex + "\n");
+}
+
 /** Fuzzes one target in a worker, restarting it after a hang. */
 async function fuzzTarget(
   target: string,
@@ -104,11 +148,14 @@ async function fuzzTarget(
   timeMs: number | undefined,
   runs: number | undefined,
   hangMs: number,
+  guidance: Guidance,
   log: (line: string) => void,
 ): Promise<TargetReport> {
   const report: TargetReport = {
     target,
     seed,
+    edges: 0,
+    newInputs: 0,
     execs: 0,
     seconds: 0,
     execsPerSecond: 0,
@@ -124,7 +171,7 @@ async function fuzzTarget(
     const flags = new Int32Array(shared, 0, 2);
     const startedAt = new Float64Array(shared, 8, 1);
     const input = new Uint8Array(shared, SHARED_HEADER);
-    const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+    const worker = new Worker(guidance.worker, { type: "module" });
     let lastPrint = 0;
     const outcome = await new Promise<"done" | "hang" | "error">((resolve) => {
       const watchdog = setInterval(() => {
@@ -148,8 +195,12 @@ async function fuzzTarget(
       }, 100);
       worker.onmessage = (e: MessageEvent) => {
         const m = e.data;
-        if (m.type === "progress" || m.type === "done") {
+        if (m.type === "coverage") {
+          report.newInputs++;
+          if (guidance.save) saveCoverageInput(target, m.input);
+        } else if (m.type === "progress" || m.type === "done") {
           report.execs = carried + m.stats.execs;
+          report.edges = Math.max(report.edges, m.stats.edges);
           const now = Date.now();
           if (m.type === "done" || now - lastPrint >= 5000) {
             lastPrint = now;
@@ -159,7 +210,9 @@ async function fuzzTarget(
                 report.execs.toLocaleString("en").padStart(12)
               } execs ${
                 rate(m.stats).toLocaleString("en").padStart(9)
-              }/s  failures ${report.failures.length}`,
+              }/s  failures ${report.failures.length}${
+                guidance.edges > 0 ? `  edges ${report.edges}  corpus +${report.newInputs}` : ""
+              }`,
             );
           }
           if (m.type === "done") {
@@ -191,6 +244,10 @@ async function fuzzTarget(
           runs: runs === undefined ? undefined : runs - carried,
           corpus: corpusOf(target),
           shared,
+          edges: guidance.edges,
+          constants: guidance.constants,
+          dictionary: guidance.dictionary.map(toHex),
+          autoDictionary: guidance.edges > 0,
         } satisfies WorkerStart,
       );
     });
@@ -221,6 +278,7 @@ async function network(
   enrp: string | undefined,
   seed: number,
   timeMs: number,
+  userDictionary: Dictionary,
 ): Promise<number> {
   let stop: (() => Promise<void>) | undefined;
   let asap: { address: string; port: number };
@@ -243,12 +301,22 @@ async function network(
     `network fuzzing ${url === "builtin" ? "the built-in registrar" : url}, seed ${seed}`,
   );
   let last = 0;
+  // The same corpus and dictionary as the message targets: what reached new code in the
+  // parsers is a good start against another implementation's parsers too.
+  const protocol = enrpTarget === undefined ? "asap" : "enrp";
+  const corpus = corpusOf(`${protocol}-message`).map((hex) => parseHex(hex));
+  const dictionary = [...userDictionary, ...automaticDictionary([], corpus)];
+  console.log(
+    `network fuzzing with ${corpus.length} corpus inputs and ${dictionary.length} dictionary tokens`,
+  );
   const stats = await networkFuzz({
     asap,
     send: enrpTarget,
-    protocol: enrpTarget === undefined ? "asap" : "enrp",
+    protocol,
     seed,
     timeMs,
+    corpus,
+    dictionary,
     progress(s) {
       if (Date.now() - last > 5000 || s.unhealthy) {
         last = Date.now();
@@ -285,6 +353,11 @@ async function mainCli(args: string[]): Promise<number> {
       replay: { type: "string" },
       network: { type: "string" },
       enrp: { type: "string" },
+      dict: { type: "string", multiple: true },
+      "no-feedback": { type: "boolean" },
+      "no-save": { type: "boolean" },
+      minimize: { type: "boolean" },
+      coverage: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -310,13 +383,35 @@ async function mainCli(args: string[]): Promise<number> {
   for (const n of names) {
     if (!TARGETS.has(n)) throw new Error(`--target: unknown target "${n}" (see --list)`);
   }
+  const dictionary: Dictionary = [];
+  for (const file of values.dict ?? []) {
+    try {
+      dictionary.push(...parseDictionary(readFileSync(file, "utf8")));
+    } catch (e) {
+      if (e instanceof DictionaryError) throw new Error(`--dict ${file}: ${e.message}`);
+      throw new Error(`--dict ${file}: ${(e as Error).message}`);
+    }
+  }
+  if (values.coverage) return await coverageReport(names, (line) => console.log(line));
+  if (values.minimize) return await minimizeCorpus(names, (line) => console.log(line));
   if (values.network !== undefined) {
-    return await network(values.network, values.enrp, seed, timeSeconds * 1000);
+    return await network(values.network, values.enrp, seed, timeSeconds * 1000, dictionary);
   }
   if (values.replay !== undefined) {
     if (names.length !== 1) throw new Error("--replay needs exactly one --target");
     return await replay(names[0], values.replay);
   }
+  const feedback = !values["no-feedback"];
+  const tree = feedback ? instrumentedTree((line) => console.log(line)) : undefined;
+  const guidance: Guidance = {
+    worker: tree === undefined
+      ? new URL("./worker.ts", import.meta.url)
+      : new URL(`file://${tree.root}/fuzz/worker.ts`),
+    edges: tree?.edges ?? 0,
+    constants: tree?.constants ?? [],
+    dictionary,
+    save: feedback && !values["no-save"],
+  };
   console.log(
     `fuzzing ${names.length} target(s), ${
       values.runs ? `${runs} runs` : `${timeSeconds} s`
@@ -333,18 +428,23 @@ async function mainCli(args: string[]): Promise<number> {
           values.runs ? undefined : timeSeconds * 1000,
           runs,
           hangMs,
+          guidance,
           (line) => console.log(line),
         ),
       );
     }
   }));
   reports.sort((a, b) => names.indexOf(a.target) - names.indexOf(b.target));
-  console.log("\ntarget                               execs     execs/s  failures");
+  console.log(
+    "\ntarget                               execs     execs/s  failures   edges  new inputs",
+  );
   for (const r of reports) {
     console.log(
       `${r.target.padEnd(34)} ${r.execs.toLocaleString("en").padStart(10)} ${
         r.execsPerSecond.toLocaleString("en").padStart(10)
-      }  ${r.failures.length}`,
+      }  ${String(r.failures.length).padStart(8)} ${String(r.edges).padStart(7)}  ${
+        String(r.newInputs).padStart(10)
+      }`,
     );
   }
   if (values.json !== undefined) {

@@ -20,8 +20,13 @@ import { asapMessage, enrpMessage } from "../lib/testing/arbitraries.ts";
 
 export { healthCheck, type NetworkFuzzOptions, type NetworkFuzzStats };
 
-/** Mutated bursts from generated and sample messages, with a health check after each. */
-export function networkFuzz(options: NetworkFuzzOptions): Promise<NetworkFuzzStats> {
+/**
+ * Mutated bursts from generated and sample messages (and the corpus, when
+ * given), with a health check after each.
+ */
+export function networkFuzz(
+  options: NetworkFuzzOptions & { readonly corpus?: readonly Uint8Array[] },
+): Promise<NetworkFuzzStats> {
   const protocol = options.protocol ?? "asap";
   const profile = options.profile ?? "rfc";
   const generated: fc.Arbitrary<RSerPoolMessage> = protocol === "asap"
@@ -31,5 +36,6 @@ export function networkFuzz(options: NetworkFuzzOptions): Promise<NetworkFuzzSta
     ...sampleMessages(profile, protocol),
     ...fc.sample(generated, { numRuns: 300, seed: options.seed }),
   ].map((m) => encodeMessage(m, { profile }));
+  valid.push(...(options.corpus ?? []).filter((m) => m.length > 0));
   return bursts({ ...options, valid: options.valid ?? valid });
 }

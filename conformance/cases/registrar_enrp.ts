@@ -10,10 +10,12 @@ import { handlespaceChecksum } from "../../lib/protocol/checksum.ts";
 import { TransportUse, UpdateAction } from "../../lib/protocol/constants.ts";
 import type {
   EnrpMessage,
+  HandleUpdate,
   Identifier,
   PoolElementParameter,
   TransportParameter,
 } from "../../lib/protocol/types.ts";
+import { transportParameter } from "../../lib/runtime/endpoint.ts";
 import type { CaseContext } from "../context.ts";
 import { FakeRegistrar, tableElements, tableIds } from "./fake_registrar.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
@@ -928,7 +930,23 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
       for (const [h, id] of [[answering, idA], [silent, idS]] as const) {
         const listed = element((await resolveAt(ctx, pu, h)).poolElements, id);
         ctx.must(listed !== undefined, `element ${hexId(id)} registered`, "not listed");
-        moved.push([h, { ...listed!, homeRegistrarId: fake.id }]);
+        // A Handle Update names the element's ASAP endpoint (RFC 5354 §3.10; RSPLIB refuses
+        // one without it, 0xf006), which a Handle Resolution Response leaves out: the one the
+        // target announced for it, else the suite's end of the association it registered over.
+        const announced = fake.peer.received.find((m): m is HandleUpdate =>
+          m.type === "HandleUpdate" && m.poolElement.identifier === id
+        )?.poolElement.asapTransport;
+        const local = pe.local;
+        const asapTransport = listed!.asapTransport ?? announced ??
+          (local === undefined ? undefined : transportParameter(
+            { address: local.address, port: local.port, transport: local.transport ?? "TCP" },
+            TransportUse.DataOnly,
+          ));
+        moved.push([h, {
+          ...listed!,
+          homeRegistrarId: fake.id,
+          ...(asapTransport === undefined ? {} : { asapTransport }),
+        }]);
       }
       // Moved right after a keep-alive to the silent element: the wait for its Ack is running.
       const t = ctx.timers;

@@ -241,7 +241,8 @@ export const ASAP_ERROR_CASES: readonly ConformanceCase[] = [
               profile: ctx.config.profile,
             }),
             type,
-            new Uint8Array([0xfe, 0xed, 0xfa, 0xce, 0x01]),
+            // A whole number of words: skipping its padding is a case of its own (below).
+            new Uint8Array([0xfe, 0xed, 0xfa, 0xce]),
             true,
           ),
           `a Handle Resolution led by an unknown parameter 0x${type.toString(16)}`,
@@ -266,6 +267,41 @@ export const ASAP_ERROR_CASES: readonly ConformanceCase[] = [
       },
     };
   }),
+  {
+    id: "asap/registrar/decoding/unknown-parameter-padding",
+    ref: "RFC 5354 §2 (padding, action bits)",
+    requirement:
+      "An unknown parameter to be skipped (action bits 10) whose Length is not a multiple of 4 is skipped with its padding: a Handle Resolution led by one (Length 9, 3 padding bytes) is answered.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: quick,
+    async run(ctx) {
+      const pe = await ctx.asap();
+      const handle = ctx.poolHandle();
+      await registerOk(ctx, pe, handle, ctx.identifier());
+      const pu = await ctx.asap();
+      pu.sendRaw(
+        withParameter(
+          encodeMessage({ type: "HandleResolution", poolHandle: handle }, {
+            profile: ctx.config.profile,
+          }),
+          0x8232,
+          new Uint8Array([0xfe, 0xed, 0xfa, 0xce, 0x01]),
+          true,
+        ),
+        "a Handle Resolution led by an unknown parameter 0x8232 of Length 9 (3 padding bytes)",
+      );
+      await ctx.sleep(ctx.answerTime);
+      const answered = pu.received.some((m) =>
+        m.type === "HandleResolutionResponse" && sameBytes(m.poolHandle, handle)
+      );
+      ctx.must(
+        answered,
+        "a Handle Resolution Response (the parameter and its padding skipped)",
+        `none (${pu.received.map((m) => m.type).join(", ") || "nothing"})`,
+      );
+    },
+  },
   {
     id: "asap/registrar/error/no-error-for-unknown-parameter-in-error",
     ref: "RFC 5352 §2.2.14, RFC 5354 §3",

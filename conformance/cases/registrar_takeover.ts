@@ -450,7 +450,12 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       // A third peer (acknowledging the target's takeover) that starts one after the contest.
       const third = rank === "lower" ? await joinHighest(ctx) : undefined;
       const handle = ctx.poolHandle();
-      const e = failing.ownElement(handle, undefined);
+      // The winner's element answers its new home's keep-alives: it stays listed, with the home.
+      const elementEndpoint = third === undefined ? await ctx.listen("session") : undefined;
+      const e = failing.ownElement(handle, elementEndpoint);
+      if (elementEndpoint !== undefined) {
+        playElements(ctx, elementEndpoint, [{ handle, id: e.identifier }]);
+      }
       failing.update("add", handle, e);
       const pu = await ctx.asap();
       await eventually(
@@ -500,13 +505,28 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
           receivingRegistrarId: rival.targetId!,
           targetRegistrarId: failing.id,
         });
-        await ctx.expecting(() =>
-          rival.peer.expect(isServer, "a Takeover Server from the winner", ctx.answerTime)
+        // Its takeover completes: the element's home is the target's now. (That the completion
+        // is announced with a Takeover Server is enrp/registrar/takeover/as-taker's check.)
+        await eventually(
+          ctx,
+          pu,
+          handle,
+          (r) => element(r.poolElements, e.identifier)?.homeRegistrarId === rival.targetId,
+          `the element's home moved to the target ${
+            hexId(rival.targetId!)
+          } (its takeover completed)`,
+          ctx.answerTime,
         );
         ctx.must(
           !rival.peer.received.some(isAck),
           "no Init Takeover Ack for the higher rival",
           "the target acknowledged it",
+        );
+        const server = await receivedSince(ctx, rival.peer, 0, isServer, ctx.answerTime);
+        ctx.note(
+          server === undefined
+            ? `no Takeover Server within ${ctx.answerTime} ms (enrp/registrar/takeover/as-taker)`
+            : "a Takeover Server from the winner",
         );
       }
     },
@@ -545,17 +565,35 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
           (m) => m.targetRegistrarId === sleeper.id,
         )
       );
-      // The sleeper wakes up, over a new connection from its ENRP port (the old one may be closed).
-      const awake = await ctx.enrp(sleeper.listener.endpoint.port);
-      awake.send({
-        type: "Presence",
-        sendingRegistrarId: sleeper.id,
-        receivingRegistrarId: sleeper.targetId!,
-        replyRequired: false,
-        checksum: sleeper.checksum(),
-        serverInformation: ctx.serverInformation(sleeper.id, sleeper.listener.endpoint),
-      });
-      await ctx.sleep(t.slack / 2);
+      // The sleeper wakes up: on its connection if the target kept it open (nothing obliges a
+      // registrar to close a failed peer's connection; over SCTP a second association between
+      // the same two endpoints cannot be opened beside it), else over a new one from its ENRP
+      // port (a target that closed it, perhaps just before the Presence, is sent one there too).
+      const wake = (p: Peer) =>
+        p.send({
+          type: "Presence",
+          sendingRegistrarId: sleeper.id,
+          receivingRegistrarId: sleeper.targetId!,
+          replyRequired: false,
+          checksum: sleeper.checksum(),
+          serverInformation: ctx.serverInformation(sleeper.id, sleeper.listener.endpoint),
+        });
+      const woke = performance.now();
+      let sent = false;
+      if (!sleeper.peer.closed) {
+        try {
+          wake(sleeper.peer);
+          sent = true;
+        } catch {
+          // Closed before its end was reported.
+        }
+      }
+      if (!sent || await sleeper.peer.waitClosed(t.slack / 4)) {
+        await sleeper.peer.waitClosed(t.slack / 4); // its end reported: the port is free again
+        ctx.note(`the target closed ${sleeper.peer.name}: the Presence goes over a new connection`);
+        wake(await ctx.enrp(sleeper.listener.endpoint.port));
+      }
+      await ctx.sleep(Math.max(0, t.slack / 2 - (performance.now() - woke)));
       witness.send({ type: "InitTakeoverAck", targetRegistrarId: sleeper.id });
       await ctx.expecting(() =>
         witness.peer.expectNothing(

@@ -64,6 +64,38 @@ export const KNOWN_RSPLIB_DEVIATIONS: Readonly<Record<string, string>> = {
     "an unknown parameter inside a Pool Element parameter fails the whole message: ASAP Error 0x0010 instead of skipping it",
   "asap/registrar/error/unrecognized-parameter-11":
     "an unknown parameter inside a Pool Element parameter fails the whole message: ASAP Error 0x0010 instead of skipping and reporting it",
+  "asap/registrar/registration/update-transport":
+    "a re-registration updates the user transport and policy but keeps the first Registration Life (poolElementNodeUpdate copies only the policy settings); peers get the stale life in Handle Updates",
+  "asap/registrar/registration/invalid-policy":
+    "an unknown policy type fails the parse: ASAP Error with internal cause 0x100b (RSPERR_UNSUPPORTED_POOL_POLICY), no Registration Response",
+  "asap/registrar/deregistration/not-by-proxy":
+    "deregisters an element on request from any association (no check against the element's own), without an Operation Error",
+  "asap/registrar/unreachable/probe":
+    "does not probe a reported element: Endpoint Unreachable only counts toward MAX-BAD-PE-REPORT, no Endpoint Keep-Alive is sent",
+  "asap/registrar/error/resolution-parameter-11":
+    "skips an unknown parameter with action bits 11 but never reports it (handleUnknownTLV: 'Implement Me: Build error table!')",
+  "asap/registrar/decoding/unknown-parameter-padding":
+    "skips an unknown parameter's Length-4 value bytes but not its padding: the next TLV is misread, ASAP Error 0x0003 instead of an answer",
+  "asap/registrar/policy/least-used-degradation/degrades":
+    "adds the load degradation whenever it (re)links an element (poolNodeLinkPoolElementNodeToSelection): at registration, again right after a re-registration resets the counter, and twice per selection, so the element starts degraded and is never listed first",
+  "asap/registrar/policy/least-used-degradation/reset":
+    "adds the load degradation whenever it (re)links an element (poolNodeLinkPoolElementNodeToSelection): at registration, again right after a re-registration resets the counter, and twice per selection, so the element starts degraded and is never listed first",
+  "asap/registrar/policy/priority-least-used-degradation/degrades":
+    "adds the load degradation whenever it (re)links an element (poolNodeLinkPoolElementNodeToSelection): at registration, again right after a re-registration resets the counter, and twice per selection, so the element starts degraded and is never listed first",
+  "asap/registrar/policy/least-used-degradation-dpf/degrades":
+    "adds the load degradation whenever it (re)links an element (poolNodeLinkPoolElementNodeToSelection): at registration, again right after a re-registration resets the counter, and twice per selection, so the element starts degraded and is never listed first",
+  "asap/registrar/policy/randomized-least-used-degradation/degrades":
+    "never degrades: its update function recomputes the value from a degradation counter nothing increments, so it behaves like (Priority) Randomized Least Used",
+  "asap/registrar/policy/randomized-priority-least-used-degradation/degrades":
+    "never degrades: its update function recomputes the value from a degradation counter nothing increments, so it behaves like (Priority) Randomized Least Used",
+  "enrp/registrar/presence/heartbeat-reconnects":
+    "a Presence without Server Information (optional by RFC 5353 §2.1) fails its parser: ENRP Error 0x0010 (RSPERR_INVALID_MESSAGE) instead of an answering Presence",
+  "enrp/registrar/handle-table/new-session":
+    "keeps one handle-table cursor per peer regardless of the Own-children-only flag: a W=1 request after an abandoned W=0 download continues from the W=0 position, leaving out the elements before it",
+  "enrp/registrar/error/unrecognized-parameter-10":
+    "an unknown parameter after the last one it scans (here after Server Information) fails the whole message: ENRP Error with internal cause 0x0010 (RSPERR_INVALID_MESSAGE), the Presence is not answered, action bits ignored",
+  "enrp/registrar/error/unrecognized-parameter-11":
+    "an unknown parameter after the last one it scans fails the whole message: ENRP Error 0x0010 and no answer instead of skipping it and reporting it with 0x0001 ('skip and report' never reports: 'Implement Me')",
   "enrp/registrar/takeover/as-taker":
     "never puts ENRP Takeover Server on the wire ('Sending TakeoverServer failed': sent on the ENRP socket with association id 0)",
   "enrp/registrar/error/unrecognized-message":

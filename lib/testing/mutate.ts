@@ -307,3 +307,28 @@ export function mutateParameter(
   const other = others.length === 0 ? [] : [concat([header, rng.pick(others)])];
   return mutateMessage(rng, framed, other).subarray(4).slice();
 }
+
+/**
+ * Writes one of `tokens` (a fuzzing dictionary: protocol constants, values
+ * parsers compare against) over the input or inserts it, at a random
+ * offset. Returns the input itself when there are no tokens.
+ */
+export function insertToken(
+  rng: Rng,
+  input: Uint8Array,
+  tokens: readonly Uint8Array[],
+): Uint8Array {
+  if (tokens.length === 0) return input;
+  const token = tokens[rng.below(tokens.length)];
+  const at = rng.below(input.length + 1);
+  if (rng.chance(0.5) && at + token.length <= input.length) {
+    const out = input.slice();
+    out.set(token, at);
+    return out;
+  }
+  const out = new Uint8Array(input.length + token.length);
+  out.set(input.subarray(0, at));
+  out.set(token, at);
+  out.set(input.subarray(at), at + token.length);
+  return out;
+}
