@@ -24,6 +24,51 @@ function occurrences(haystack: Uint8Array, needle: Uint8Array, limit: number): n
   return out;
 }
 
+/** Bytes needed for a non-negative value: 1, 2, 4 or 8. */
+function bytesOf(v: bigint): number {
+  return v < 0x100n ? 1 : v < 0x10000n ? 2 : v < 0x100000000n ? 4 : 8;
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/**
+ * Replaces `length` bytes at `at` with `value`, of another length. When they
+ * are the whole value of a TLV (RFC 5354 §2: Type, Length, value, padding to
+ * four bytes), the TLV's Length and padding are rewritten and every header
+ * before it whose Length spans it (enclosing parameters, the message header)
+ * grows or shrinks by the same padded amount, so the result still parses as
+ * far as the value. Otherwise the bytes are just spliced.
+ */
+export function spliceParameterValue(
+  input: Uint8Array,
+  at: number,
+  length: number,
+  value: Uint8Array,
+): Uint8Array {
+  const u16 = (b: Uint8Array, p: number) => (b[p] << 8) | b[p + 1];
+  const tlv = at >= 4 && u16(input, at - 2) === 4 + length;
+  const oldSpan = tlv ? Math.min(pad4(length), input.length - at) : length;
+  const newSpan = tlv ? pad4(value.length) : value.length;
+  const out = new Uint8Array(input.length - oldSpan + newSpan);
+  out.set(input.subarray(0, at));
+  out.set(value, at);
+  out.set(input.subarray(at + oldSpan), at + newSpan);
+  if (!tlv) return out;
+  out[at - 2] = (4 + value.length) >> 8;
+  out[at - 1] = (4 + value.length) & 0xff;
+  const delta = newSpan - oldSpan;
+  for (let p = at - 8; p >= 0; p -= 4) {
+    const enclosing = u16(input, p + 2);
+    if (enclosing >= 8 && p + enclosing >= at + length && p + enclosing <= pad4(input.length)) {
+      const grown = enclosing + delta;
+      if (grown < 4 || grown > 0xffff) continue;
+      out[p + 2] = grown >> 8;
+      out[p + 3] = grown & 0xff;
+    }
+  }
+  return out;
+}
+
 /** `value` encoded like `like` (same width and byte order), or undefined when it does not fit. */
 function encodeLike(
   value: bigint,
@@ -78,18 +123,19 @@ export function inputToState(
     if (a.length === 0) return;
     for (const at of occurrences(input, a, 8)) {
       if (a.length === b.length) push(at, b);
-      else if (out.length < limit) {
-        // A different length: splice (the length fields around it are the mutator's job).
-        const candidate = new Uint8Array(input.length - a.length + b.length);
-        candidate.set(input.subarray(0, at));
-        candidate.set(b, at);
-        candidate.set(input.subarray(at + a.length), at + b.length);
-        out.push(candidate);
-      }
+      else if (out.length < limit) out.push(spliceParameterValue(input, at, a.length, b));
     }
   };
   const pairs = new Set<string>();
-  for (const { a, b } of comparisons) {
+  // The most specific comparisons first: strings and wide numbers match few places and are
+  // the ones random mutation does not guess; small numbers match many.
+  const rank = (c: Comparison) => {
+    const width = (x: number | bigint | string) =>
+      typeof x === "string" ? 100 : (asBigInt(x) ?? 0n) < 0 ? 8 : bytesOf(asBigInt(x) ?? 0n);
+    return -Math.max(width(c.a), width(c.b));
+  };
+  const ordered = [...comparisons].sort((x, y) => rank(x) - rank(y));
+  for (const { a, b } of ordered) {
     if (out.length >= limit) break;
     const pair = `${typeof a}:${a}:${typeof b}:${b}`;
     if (pairs.has(pair)) continue;

@@ -8,8 +8,8 @@
  * @module
  */
 
-/** Most comparison operand pairs kept per recorded run. */
-const MAX_RECORDED = 512;
+/** Most distinct comparison operand pairs kept per recorded run. */
+const MAX_RECORDED = 4096;
 
 /** AFL's count classes: 1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128-255 as one bit each. */
 const BUCKET = new Uint8Array(256);
@@ -50,8 +50,11 @@ export class Feedback {
   readonly e: Uint8Array;
   /** Recording comparisons? (the CmpLog run) */
   r = false;
-  /** The comparisons recorded since {@link startRecording}. */
+  /** The comparisons recorded since {@link startRecording}, each pair once. */
   readonly recorded: Comparison[] = [];
+  private readonly pairs = new Set<string>();
+  /** The counters four at a time. */
+  private readonly words: Uint32Array;
   /** Per edge, the count classes seen so far (AFL's virgin map, inverted). */
   readonly seen: Uint8Array;
   /** Edges seen at least once. */
@@ -59,12 +62,17 @@ export class Feedback {
 
   /** @param edges number of edge identifiers of the instrumented tree */
   constructor(edges: number) {
-    this.e = new Uint8Array(edges);
-    this.seen = new Uint8Array(edges);
+    const size = (edges + 3) & ~3;
+    this.e = new Uint8Array(size);
+    this.words = new Uint32Array(this.e.buffer);
+    this.seen = new Uint8Array(size);
   }
 
   private note(a: unknown, b: unknown): void {
     if (this.recorded.length < MAX_RECORDED && interesting(a) && interesting(b)) {
+      const key = `${typeof a}:${a}:${typeof b}:${b}`;
+      if (this.pairs.has(key)) return;
+      this.pairs.add(key);
       this.recorded.push({ a, b });
     }
   }
@@ -133,16 +141,20 @@ export class Feedback {
   novel(): boolean {
     const e = this.e;
     const seen = this.seen;
+    const words = this.words;
     let found = false;
-    for (let i = 0; i < e.length; i++) {
-      const n = e[i];
-      if (n === 0) continue;
-      const bucket = BUCKET[n];
-      const before = seen[i];
-      if ((before & bucket) === 0) {
-        if (before === 0) this.edgesSeen++;
-        seen[i] = before | bucket;
-        found = true;
+    for (let w = 0; w < words.length; w++) {
+      if (words[w] === 0) continue; // four edges at a time: most are not reached
+      for (let i = 4 * w; i < 4 * w + 4; i++) {
+        const n = e[i];
+        if (n === 0) continue;
+        const bucket = BUCKET[n];
+        const before = seen[i];
+        if ((before & bucket) === 0) {
+          if (before === 0) this.edgesSeen++;
+          seen[i] = before | bucket;
+          found = true;
+        }
       }
     }
     return found;
@@ -164,6 +176,7 @@ export class Feedback {
   /** Starts recording comparisons for one run. */
   startRecording(): void {
     this.recorded.length = 0;
+    this.pairs.clear();
     this.r = true;
   }
 

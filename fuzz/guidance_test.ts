@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { inputToState } from "./cmplog.ts";
+import { inputToState, spliceParameterValue } from "./cmplog.ts";
 import {
   automaticDictionary,
   DictionaryError,
@@ -117,6 +117,55 @@ Deno.test("input-to-state: the wanted value replaces the seen one, every width a
   const strings = inputToState(text, [{ a: "pool", b: "Xq7#" }]);
   assert.deepEqual(new TextDecoder().decode(strings[0]), "xxXq7#yy");
   assert.equal(inputToState(input, [{ a: 0x77777777, b: 1 }]).length, 0, "nothing to replace");
+});
+
+Deno.test("input-to-state: a string of another length rewrites its TLV and the lengths around it", () => {
+  // A message header (length 20) holding a Pool Handle TLV "abc" (Length 7, one byte padding)
+  // and a 4-byte parameter after it.
+  const input = Uint8Array.from([
+    0x01,
+    0x00,
+    0x00,
+    20,
+    0x00,
+    0x0b,
+    0x00,
+    7,
+    0x61,
+    0x62,
+    0x63,
+    0x00,
+    0x00,
+    0x09,
+    0x00,
+    8,
+    1,
+    2,
+    3,
+    4,
+  ]);
+  const out = spliceParameterValue(input, 8, 3, new TextEncoder().encode("Xq7#pool"));
+  assert.deepEqual([...out], [
+    0x01,
+    0x00,
+    0x00,
+    24,
+    0x00,
+    0x0b,
+    0x00,
+    12,
+    ...new TextEncoder().encode("Xq7#pool"),
+    0x00,
+    0x09,
+    0x00,
+    8,
+    1,
+    2,
+    3,
+    4,
+  ]);
+  const strings = inputToState(input, [{ a: "abc", b: "Xq7#pool" }]);
+  assert.deepEqual(strings[0], out);
 });
 
 Deno.test("dictionary: AFL / libFuzzer format parsed and written back", () => {

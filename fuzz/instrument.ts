@@ -9,13 +9,14 @@
  * What the instrumented copy calls, through the global `__fz` that
  * `feedback.ts` installs:
  *
- * - `__fz.e[ID]++` at the entry of every function, both arms of every `if`
+ * - `__e[ID]++` (`__e` is `__fz.e`) at the entry of every function, both arms of every `if`
  *   (an `else` is added where there is none), every `case`, every loop body,
  *   every `catch`, both arms of `?:` and the right operand of `&&`, `||`,
  *   `??` (edges; counts wrap at 256 and are bucketed as AFL does);
- * - `__fz.eq(ID, a, b)` (and `ne`, `lt`, `le`, `gt`, `ge`, `leq`, `lne` for
- *   `==`/`!=`) in place of `a === b` and its siblings: the same result, and
- *   while the engine records comparisons, the operands that differed;
+ * - `(__fz.r ? __fz.eq(ID, a, b) : a === b)` (and `ne`, `lt`, `le`, `gt`,
+ *   `ge`, `leq`, `lne` for `==`/`!=`) in place of `a === b` and its
+ *   siblings: the same result, and while the engine records comparisons
+ *   (`__fz.r`), the operands that differed;
  * - `__fz.sw(ID, x, () => [cases])` around a `switch` discriminant while
  *   recording.
  *
@@ -107,7 +108,7 @@ export function instrumentModule(
     const id = firstEdge + edgeLines.length;
     edgeLines.push(lineOf(node));
     return f.createPostfixIncrement(
-      f.createElementAccessExpression(fz("e"), f.createNumericLiteral(id)),
+      f.createElementAccessExpression(f.createIdentifier("__e"), f.createNumericLiteral(id)),
     );
   };
   const bumpStatement = (node: ts.Node) => f.createExpressionStatement(bump(node));
@@ -165,11 +166,19 @@ export function instrumentModule(
           const v = ts.visitEachChild(node, visit, context) as ts.BinaryExpression;
           const id = firstEdge + edgeLines.length;
           edgeLines.push(lineOf(node)); // a site number; its counter stays 0
-          return f.createCallExpression(fz(name), undefined, [
-            f.createNumericLiteral(id),
-            v.left,
-            v.right,
-          ]);
+          // `(__fz.r ? __fz.eq(ID, a, b) : a === b)`: one arm runs, so a and b are evaluated
+          // once, and outside recording runs the comparison costs one property load more.
+          return f.createParenthesizedExpression(f.createConditionalExpression(
+            fz("r"),
+            undefined,
+            f.createCallExpression(fz(name), undefined, [
+              f.createNumericLiteral(id),
+              v.left,
+              v.right,
+            ]),
+            undefined,
+            f.updateBinaryExpression(v, v.left, v.operatorToken, v.right),
+          ));
         }
       }
       if (ts.isSwitchStatement(node)) {
@@ -251,7 +260,7 @@ export function instrumentModule(
   const printed = ts.createPrinter({ removeComments: false }).printFile(result.transformed[0]);
   result.dispose();
   const header = "// deno-lint-ignore-file\n// @ts-nocheck instrumented copy for fuzzing\n" +
-    "const __fz = (globalThis as any).__fz;\n";
+    "const __fz = (globalThis as any).__fz;\nconst __e: Uint8Array = __fz.e;\n";
   return { code: header + printed, edgeLines, constants: [...constants] };
 }
 

@@ -19,6 +19,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -68,6 +69,15 @@ export function applyPatches(file: string, text: string, patches: readonly Patch
   return text;
 }
 
+/**
+ * Modules of those directories left as they are: checksums are straight-line loops over every
+ * byte, where counters cost much and tell nothing.
+ */
+export const NOT_INSTRUMENTED: readonly string[] = [
+  "lib/wire/crc32c.ts",
+  "lib/protocol/checksum.ts",
+];
+
 /** What the worker needs to know about a built tree. */
 export interface InstrumentedTree {
   /** The tree's root directory. */
@@ -114,7 +124,11 @@ export function instrumentedTree(
   }
   const root = join(TREES, key.toString(16).padStart(8, "0"));
   const meta = join(root, "tree.json");
-  if (existsSync(meta)) return JSON.parse(readFileSync(meta, "utf8")) as InstrumentedTree;
+  if (existsSync(meta)) {
+    const now = new Date();
+    utimesSync(root, now, now); // in use: not cleaned up by other runs
+    return JSON.parse(readFileSync(meta, "utf8")) as InstrumentedTree;
+  }
 
   const started = Date.now();
   const building = `${root}.${Deno.pid}.tmp`;
@@ -125,7 +139,10 @@ export function instrumentedTree(
     const text = texts.get(f)!;
     const out = join(building, f);
     mkdirSync(dirname(out), { recursive: true });
-    if (!instrument || !INSTRUMENTED_DIRS.some((d) => f.startsWith(d + "/"))) {
+    if (
+      !instrument || !INSTRUMENTED_DIRS.some((d) => f.startsWith(d + "/")) ||
+      NOT_INSTRUMENTED.includes(f)
+    ) {
       writeFileSync(out, text);
       continue;
     }
@@ -148,11 +165,13 @@ export function instrumentedTree(
     constants: [...tree.constants],
   };
   writeFileSync(join(building, "tree.json"), JSON.stringify(result));
-  // Old trees go; a concurrent builder of the same key may have won the race.
+  // Trees not used for ten minutes go (another run may still use a recent one); a concurrent
+  // builder of the same key may have won the race.
   if (existsSync(TREES)) {
     for (const old of readdirSync(TREES)) {
-      if (!old.includes(".") && join(TREES, old) !== root) {
-        rmSync(join(TREES, old), { recursive: true, force: true });
+      const path = join(TREES, old);
+      if (path !== root && Date.now() - statSync(path).mtimeMs > 10 * 60_000) {
+        rmSync(path, { recursive: true, force: true });
       }
     }
   }
