@@ -3,7 +3,8 @@
  * (`lib/protocol`, `lib/wire`, `lib/capture`, `lib/transport`) reached by
  * each target's seeds and corpus, measured by V8 (`deno run --coverage`,
  * then `deno coverage --lcov`) on the code that ships, not on the
- * instrumented copy. Prints a table per target and writes
+ * instrumented copy. A file counts as reached when one of its functions
+ * ran (loading a module runs its top level only). Prints a table per target and writes
  * `fuzz/coverage/TARGET.lcov` for genhtml or an editor.
  *
  * @module
@@ -28,13 +29,16 @@ export interface FileCoverage {
   /** Branches found and taken. */
   readonly branches: number;
   readonly branchesHit: number;
+  /** Functions found and called. */
+  readonly functions: number;
+  readonly functionsHit: number;
 }
 
 /** Reads the per-file totals of an LCOV trace. */
 export function parseLcov(text: string, root = ROOT): FileCoverage[] {
   const out: FileCoverage[] = [];
   let file = "";
-  let lf = 0, lh = 0, brf = 0, brh = 0;
+  let lf = 0, lh = 0, brf = 0, brh = 0, fnf = 0, fnh = 0;
   for (const line of text.split("\n")) {
     if (line.startsWith("SF:")) {
       file = relative(root, line.slice(3).replace(/^file:\/\//, ""));
@@ -47,8 +51,18 @@ export function parseLcov(text: string, root = ROOT): FileCoverage[] {
     else if (line.startsWith("LH:")) lh = Number(line.slice(3));
     else if (line.startsWith("BRF:")) brf = Number(line.slice(4));
     else if (line.startsWith("BRH:")) brh = Number(line.slice(4));
+    else if (line.startsWith("FNF:")) fnf = Number(line.slice(4));
+    else if (line.startsWith("FNH:")) fnh = Number(line.slice(4));
     else if (line === "end_of_record") {
-      out.push({ file, lines: lf, linesHit: lh, branches: brf, branchesHit: brh });
+      out.push({
+        file,
+        lines: lf,
+        linesHit: lh,
+        branches: brf,
+        branchesHit: brh,
+        functions: fnf,
+        functionsHit: fnh,
+      });
     }
   }
   return out;
@@ -100,7 +114,7 @@ export async function coverageReport(
         return 1;
       }
       const files = parseLcov(readFileSync(lcovFile, "utf8"))
-        .filter((f) => f.linesHit > 0)
+        .filter((f) => f.functionsHit > 0) // reached, not only loaded
         .sort((a, b) => a.file < b.file ? -1 : 1);
       // Rewrite the paths relative to the repository, so the file is portable.
       writeFileSync(
