@@ -1072,6 +1072,82 @@ export const REGISTRAR_POLICY_CASES: readonly ConformanceCase[] = [
       );
     },
   }),
+  ...([
+    {
+      family: "least-used",
+      feature: "policy-least-used",
+      policies: [10, 20, 30, 40, 50, 60].map((l): PoolMemberSelectionPolicy => ({
+        type: "LeastUsed",
+        load: percent(l),
+      })),
+      resolutions: 3,
+    },
+    {
+      family: "random",
+      feature: "policy-random",
+      policies: Array.from({ length: 6 }, (): PoolMemberSelectionPolicy => ({ type: "Random" })),
+      resolutions: 60,
+    },
+    {
+      family: "weighted-random",
+      feature: "policy-random",
+      policies: [1, 2, 3, 4, 5, 6].map((w): PoolMemberSelectionPolicy => ({
+        type: "WeightedRandom",
+        weight: w,
+      })),
+      // B, the lightest remaining (2 of 14), missed 120 times: (12/14)^120 < 1e-8.
+      resolutions: 120,
+    },
+  ] as const).map((spec): ConformanceCase => ({
+    id: `asap/registrar/policy/${spec.family}/deregistered-not-selected`,
+    ref: "RFC 5352 §3.3, RFC 5356 §4",
+    requirement:
+      `In a ${spec.family} pool, elements deregistered (the first and the last registered) are never selected again, and the selection among the others goes on (${
+        spec.family === "least-used"
+          ? "the least loaded remaining element first"
+          : "every remaining element can still be drawn"
+      }).`,
+    level: "MUST",
+    role: "registrar-asap",
+    features: [spec.feature],
+    timeout: policyTime,
+    async run(ctx) {
+      const pool = await registerPool(ctx, spec.policies);
+      const gone = [pool.ids[0], pool.ids[pool.ids.length - 1]];
+      for (const id of gone) {
+        pool.peer.send({ type: "Deregistration", poolHandle: pool.handle, poolElementId: id });
+        await ctx.expecting(() =>
+          pool.peer.expectType(
+            "DeregistrationResponse",
+            ctx.answerTime,
+            `a Deregistration Response for ${pool.name(id)}`,
+          )
+        );
+      }
+      ctx.note(`${gone.map(pool.name).join(" and ")} deregistered`);
+      const responses = await resolveMany(ctx, pool, spec.resolutions);
+      const listed = responses.map((r) => listOf(pool, r));
+      ctx.must(
+        responses.every((r) => r.poolElements.every((e) => !gone.includes(e.identifier))),
+        `${gone.map(pool.name).join(" and ")} never listed after their deregistration`,
+        listed.join(" | "),
+      );
+      if (spec.family === "least-used") {
+        ctx.must(
+          responses[0].poolElements[0]?.identifier === pool.ids[1],
+          "B (20 %, now the least used) listed first",
+          listed[0],
+        );
+      } else {
+        const drawn = new Set(responses.map((r) => r.poolElements[0].identifier));
+        ctx.must(
+          pool.ids.slice(1, -1).every((id) => drawn.has(id)),
+          `every remaining element (B to E) drawn first at least once in ${spec.resolutions} resolutions`,
+          `first: ${[...drawn].map(pool.name).join(",")}`,
+        );
+      }
+    },
+  })),
 ];
 
 /** Whether a policy degrades on selection (re-exported for the user cases). */
