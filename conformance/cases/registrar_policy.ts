@@ -1148,6 +1148,42 @@ export const REGISTRAR_POLICY_CASES: readonly ConformanceCase[] = [
       }
     },
   })),
+  {
+    id: "asap/registrar/policy/weighted-random/large-pool",
+    ref: "RFC 5356 §4.3",
+    requirement:
+      "Weighted Random in a pool of 20 elements (A weight 20, the 19 others weight 1): A is drawn first with probability 20/39, and every other element is drawn too (exact binomial bounds over 700 resolutions).",
+    level: "MUST",
+    role: "registrar-asap",
+    features: ["policy-random"],
+    timeout: policyTime,
+    async run(ctx) {
+      const weights = [20, ...Array.from({ length: 19 }, () => 1)];
+      const pool = await registerPool(
+        ctx,
+        weights.map((w): PoolMemberSelectionPolicy => ({ type: "WeightedRandom", weight: w })),
+      );
+      const n = 700;
+      const responses = await resolveMany(ctx, pool, n);
+      const first = responses.map((r) => r.poolElements[0].identifier);
+      const a = first.filter((id) => id === pool.ids[0]).length;
+      // Half of the false-failure budget for A's count; the rest covers the 19 light elements,
+      // each missed in 700 draws with probability (38/39)^700 < 1.3e-8.
+      const { lo, hi } = binomialRegion(n, 20 / 39, FALSE_FAILURE / 2);
+      ctx.note(`A drawn first ${a} of ${n} times (expected ${(n * 20 / 39).toFixed(1)})`);
+      ctx.must(
+        a >= lo && a <= hi,
+        `A drawn first ${lo}–${hi} times of ${n} (probability 20/39)`,
+        `${a}`,
+      );
+      const missing = pool.ids.slice(1).filter((id) => !first.includes(id));
+      ctx.must(
+        missing.length === 0,
+        "every light element (weight 1 of 39) drawn first at least once",
+        `never: ${missing.map(pool.name).join(",")}`,
+      );
+    },
+  },
 ];
 
 /** Whether a policy degrades on selection (re-exported for the user cases). */
