@@ -92,6 +92,8 @@ export const KNOWN_RSPLIB_DEVIATIONS: Readonly<Record<string, string>> = {
     "a Presence without Server Information (optional by RFC 5353 §2.1) fails its parser: ENRP Error 0x0010 (RSPERR_INVALID_MESSAGE) instead of an answering Presence",
   "enrp/registrar/handle-table/new-session":
     "keeps one handle-table cursor per peer regardless of the Own-children-only flag: a W=1 request after an abandoned W=0 download continues from the W=0 position, leaving out the elements before it",
+  "enrp/registrar/error/unrecognized-parameter-00":
+    "an unknown parameter after the last one it scans fails the whole message with an ENRP Error 0x0010 (RSPERR_INVALID_MESSAGE), where action bits 00 say to discard silently; the case sometimes also sees a Presence within its window (not yet explained)",
   "enrp/registrar/error/unrecognized-parameter-10":
     "an unknown parameter after the last one it scans (here after Server Information) fails the whole message: ENRP Error with internal cause 0x0010 (RSPERR_INVALID_MESSAGE), the Presence is not answered, action bits ignored",
   "enrp/registrar/error/unrecognized-parameter-11":
