@@ -10,6 +10,7 @@
  */
 
 import * as constants from "../lib/protocol/constants.ts";
+import { toHex } from "../lib/wire/hex.ts";
 
 export { insertToken } from "../lib/testing/mutate.ts";
 
@@ -104,17 +105,13 @@ export function encodings(value: number | bigint): Uint8Array[] {
   return out;
 }
 
-function key(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
 /** Collects distinct tokens. */
 class TokenSet {
   readonly tokens: Dictionary = [];
   private readonly keys = new Set<string>();
   add(b: Uint8Array): void {
     if (b.length === 0 || b.length > 64) return;
-    const k = key(b);
+    const k = toHex(b);
     if (this.keys.has(k)) return;
     this.keys.add(k);
     this.tokens.push(b);

@@ -15,7 +15,7 @@ import { beginAllocations, endAllocations } from "./allocation.ts";
 import { Rng } from "../lib/testing/mutate.ts";
 import type { FuzzTarget } from "./targets.ts";
 import { inputToState } from "./cmplog.ts";
-import { type Dictionary, insertToken } from "./dictionary.ts";
+import { type Dictionary, encodings, insertToken } from "./dictionary.ts";
 import type { Feedback } from "./feedback.ts";
 
 /** A failing input. */
@@ -207,7 +207,7 @@ export async function fuzz(
     const bytes = typeof value === "string"
       ? new TextEncoder().encode(value)
       : typeof value === "bigint" || Number.isSafeInteger(value)
-      ? bigEndian(BigInt(value))
+      ? encodings(value)[0] // network order, the narrowest width
       : undefined;
     if (bytes === undefined || bytes.length === 0 || bytes.length > 64) return;
     const k = bytes.join(",");
@@ -328,14 +328,4 @@ export async function fuzz(
   stats.elapsedMs = performance.now() - start;
   options.progress?.({ ...stats });
   return { stats, failures: [...seen.values()] };
-}
-
-/** An integer in network order, in as few bytes of 1, 2, 4, 8 as hold it. */
-function bigEndian(v: bigint): Uint8Array | undefined {
-  if (v < 0n) v = BigInt.asUintN(64, v);
-  const width = v < 0x100n ? 1 : v < 0x10000n ? 2 : v < 0x100000000n ? 4 : v < (1n << 64n) ? 8 : 0;
-  if (width === 0) return undefined;
-  const out = new Uint8Array(width);
-  for (let i = 0; i < width; i++) out[width - 1 - i] = Number((v >> BigInt(8 * i)) & 0xffn);
-  return out;
 }

@@ -102,7 +102,8 @@ function sources(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-function fnv(text: string, h = 0x811c9dc5): number {
+/** FNV-1a of a text (32 bits), continuing from `h`: file names and cache keys. */
+export function fnv(text: string, h = 0x811c9dc5): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }

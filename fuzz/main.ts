@@ -25,7 +25,7 @@ import {
   DictionaryError,
   parseDictionary,
 } from "./dictionary.ts";
-import { instrumentedTree } from "./instrumented_tree.ts";
+import { fnv, instrumentedTree } from "./instrumented_tree.ts";
 import { minimizeCorpus } from "./minimize.ts";
 import { coverageReport } from "./coverage.ts";
 
@@ -95,15 +95,14 @@ function corpusOf(target: string): string[] {
     .map((f) => toHex(parseHex(readFileSync(join(dir, f), "utf8"))));
 }
 
-function fnv(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, "0");
+/** A short stable name for a text. */
+function fnvHex(text: string): string {
+  return fnv(text).toString(16).padStart(8, "0");
 }
 
 function saveFailure(target: string, f: Omit<Failure, "input"> & { input: string }): string {
   mkdirSync(CRASHES, { recursive: true });
-  const name = `${target}-${fnv(f.signature)}`;
+  const name = `${target}-${fnvHex(f.signature)}`;
   const hexFile = join(CRASHES, `${name}.hex`);
   writeFileSync(hexFile, f.input + "\n");
   const replay = `deno task fuzz --target ${target} --replay ${relative(ROOT, hexFile)}`;
@@ -137,7 +136,7 @@ interface Guidance {
 function saveCoverageInput(target: string, hex: string): void {
   const dir = join(CORPUS, target);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `cov-${fnv(hex)}.hex`);
+  const file = join(dir, `cov-${fnvHex(hex)}.hex`);
   if (!existsSync(file)) writeFileSync(file, hex + "\n");
 }
 

@@ -10,7 +10,8 @@
 import { ErrorCauseCode } from "../../lib/protocol/constants.ts";
 import { encodeMessage } from "../../lib/protocol/codec.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import type { Arrival } from "../peer.ts";
+import type { Arrival, Peer } from "../peer.ts";
+import type { CaseContext } from "../context.ts";
 import { FakeRegistrar } from "./fake_registrar.ts";
 import { causes, element, registerOk, resolveAt, sameBytes } from "./helpers.ts";
 
@@ -125,6 +126,32 @@ function unknownParameterCase(
 }
 
 /** The ASAP cases. */
+/**
+ * Registers an element of a new pool, then sends a Handle Resolution for it
+ * whose first parameter is an unknown one (`type`, `value`), and waits the
+ * answer time: the pool user's peer, and whether the resolution was answered.
+ */
+async function resolutionLedBy(
+  ctx: CaseContext,
+  type: number,
+  value: Uint8Array,
+  what: string,
+): Promise<{ pu: Peer; answered: boolean }> {
+  const pe = await ctx.asap();
+  const handle = ctx.poolHandle();
+  await registerOk(ctx, pe, handle, ctx.identifier());
+  const pu = await ctx.asap();
+  const request = encodeMessage({ type: "HandleResolution", poolHandle: handle }, {
+    profile: ctx.config.profile,
+  });
+  pu.sendRaw(withParameter(request, type, value, true), what);
+  await ctx.sleep(ctx.answerTime);
+  const answered = pu.received.some((m) =>
+    m.type === "HandleResolutionResponse" && sameBytes(m.poolHandle, handle)
+  );
+  return { pu, answered };
+}
+
 export const ASAP_ERROR_CASES: readonly ConformanceCase[] = [
   {
     id: "asap/registrar/error/unrecognized-message",
@@ -231,25 +258,12 @@ export const ASAP_ERROR_CASES: readonly ConformanceCase[] = [
       role: "registrar-asap",
       timeout: quick,
       async run(ctx) {
-        const pe = await ctx.asap();
-        const handle = ctx.poolHandle();
-        await registerOk(ctx, pe, handle, ctx.identifier());
-        const pu = await ctx.asap();
-        pu.sendRaw(
-          withParameter(
-            encodeMessage({ type: "HandleResolution", poolHandle: handle }, {
-              profile: ctx.config.profile,
-            }),
-            type,
-            // A whole number of words: skipping its padding is a case of its own (below).
-            new Uint8Array([0xfe, 0xed, 0xfa, 0xce]),
-            true,
-          ),
+        // A whole number of words: skipping its padding is a case of its own (below).
+        const { pu, answered } = await resolutionLedBy(
+          ctx,
+          type,
+          new Uint8Array([0xfe, 0xed, 0xfa, 0xce]),
           `a Handle Resolution led by an unknown parameter 0x${type.toString(16)}`,
-        );
-        await ctx.sleep(ctx.answerTime);
-        const answered = pu.received.some((m) =>
-          m.type === "HandleResolutionResponse" && sameBytes(m.poolHandle, handle)
         );
         const reported = pu.received.some((m) => reports(m, type));
         ctx.must(
@@ -276,24 +290,11 @@ export const ASAP_ERROR_CASES: readonly ConformanceCase[] = [
     role: "registrar-asap",
     timeout: quick,
     async run(ctx) {
-      const pe = await ctx.asap();
-      const handle = ctx.poolHandle();
-      await registerOk(ctx, pe, handle, ctx.identifier());
-      const pu = await ctx.asap();
-      pu.sendRaw(
-        withParameter(
-          encodeMessage({ type: "HandleResolution", poolHandle: handle }, {
-            profile: ctx.config.profile,
-          }),
-          0x8232,
-          new Uint8Array([0xfe, 0xed, 0xfa, 0xce, 0x01]),
-          true,
-        ),
+      const { pu, answered } = await resolutionLedBy(
+        ctx,
+        0x8232,
+        new Uint8Array([0xfe, 0xed, 0xfa, 0xce, 0x01]),
         "a Handle Resolution led by an unknown parameter 0x8232 of Length 9 (3 padding bytes)",
-      );
-      await ctx.sleep(ctx.answerTime);
-      const answered = pu.received.some((m) =>
-        m.type === "HandleResolutionResponse" && sameBytes(m.poolHandle, handle)
       );
       ctx.must(
         answered,
