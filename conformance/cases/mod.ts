@@ -13,6 +13,7 @@ import { REGISTRAR_KEEPALIVE_CASES } from "./registrar_keepalive.ts";
 import { REGISTRAR_MULTICAST_CASES } from "./registrar_multicast.ts";
 import { REGISTRAR_PEER_CASES } from "./registrar_peers.ts";
 import { REGISTRAR_POLICY_CASES } from "./registrar_policy.ts";
+import { REGISTRAR_POLICY_CHANGE_CASES } from "./registrar_policy_changes.ts";
 import { REGISTRAR_TAKEOVER_CASES } from "./registrar_takeover.ts";
 import { ROBUSTNESS_CASES } from "./robustness.ts";
 import { USER_CASES } from "./user.ts";
@@ -22,6 +23,7 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...REGISTRAR_ASAP_CASES,
   ...REGISTRAR_KEEPALIVE_CASES,
   ...REGISTRAR_POLICY_CASES,
+  ...REGISTRAR_POLICY_CHANGE_CASES,
   ...ASAP_ERROR_CASES,
   ...REGISTRAR_ENRP_CASES,
   ...REGISTRAR_PEER_CASES,

@@ -99,12 +99,14 @@ export class OrderedPoolModel {
 
   /** An element registers (it sorts after everything already there). */
   add(id: Identifier, policy: PoolMemberSelectionPolicy): void {
+    // WRR: a newcomer joins the current round (the lowest round of those there).
+    const round = this.entries.length === 0 ? 0 : Math.min(...this.entries.map((e) => e.round));
     this.entries.push({
       id,
       seq: this.nextSeq++,
       policy,
       degradation: 0,
-      round: 0,
+      round,
       remaining: weightOf(policy),
     });
   }

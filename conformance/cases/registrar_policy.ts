@@ -27,41 +27,77 @@ import { binomialRegion, inclusionProbabilities } from "./stats.ts";
 /** The false-failure probability each statistical case allows in all. */
 export const FALSE_FAILURE = 1e-6;
 
-const policyTime = (t: TargetTimers) => 10 * t.slack + 20_000;
+/** Time limit of a policy case. */
+export const policyTime = (t: TargetTimers) => 10 * t.slack + 20_000;
 
 /** A pool registered at the target, its elements named A, B, C, … */
-interface TestPool {
+export interface TestPool {
   readonly handle: Uint8Array;
   readonly ids: Identifier[];
   readonly peer: Peer;
   readonly name: (id: Identifier) => string;
 }
 
+/** How many pools each running case registered so far. */
+const poolsOf = new WeakMap<CaseContext, number>();
+
 /** Registers one element per policy, in order, and answers their keep-alives. */
-async function registerPool(
+export async function registerPool(
   ctx: CaseContext,
   policies: readonly PoolMemberSelectionPolicy[],
 ): Promise<TestPool> {
   const peer = await ctx.asap();
-  const handle = ctx.poolHandle();
+  // A case's first pool has the case's handle, further ones a suffix.
+  const count = poolsOf.get(ctx) ?? 0;
+  poolsOf.set(ctx, count + 1);
+  const handle = ctx.poolHandle(count === 0 ? "" : `-${count + 1}`);
   const ids = policies.map(() => ctx.identifier());
   peer.answerKeepAlives(handle, ...ids);
   for (let i = 0; i < ids.length; i++) {
     await registerOk(ctx, peer, handle, ids[i], { policy: policies[i] });
   }
-  const letters = new Map(ids.map((id, i) => [id, String.fromCharCode(65 + i)]));
+  const letter = (i: number) => String.fromCharCode(65 + i);
   ctx.note(
     `pool: ${
-      ids.map((id, i) => `${letters.get(id)}=${hexId(id)} ${JSON.stringify(policies[i])}`).join(
-        "; ",
-      )
+      ids.map((id, i) => `${letter(i)}=${hexId(id)} ${JSON.stringify(policies[i])}`).join("; ")
     }`,
   );
-  return { handle, ids, peer, name: (id) => letters.get(id) ?? hexId(id) };
+  return {
+    handle,
+    ids,
+    peer,
+    name: (id) => ids.includes(id) ? letter(ids.indexOf(id)) : hexId(id),
+  };
+}
+
+/** Registers one more element in a pool (it gets the next letter). */
+export async function addElement(
+  ctx: CaseContext,
+  pool: TestPool,
+  policy: PoolMemberSelectionPolicy,
+): Promise<Identifier> {
+  const id = ctx.identifier();
+  pool.peer.answerKeepAlives(pool.handle, id);
+  await registerOk(ctx, pool.peer, pool.handle, id, { policy });
+  pool.ids.push(id);
+  ctx.note(`${pool.name(id)}=${hexId(id)} ${JSON.stringify(policy)} registered`);
+  return id;
+}
+
+/** Deregisters an element of a pool and waits for the Deregistration Response. */
+export async function deregister(ctx: CaseContext, pool: TestPool, id: Identifier): Promise<void> {
+  pool.peer.send({ type: "Deregistration", poolHandle: pool.handle, poolElementId: id });
+  await ctx.expecting(() =>
+    pool.peer.expectType(
+      "DeregistrationResponse",
+      ctx.answerTime,
+      `a Deregistration Response for ${pool.name(id)}`,
+    )
+  );
 }
 
 /** Re-registers element `index` of a pool with a new policy. */
-async function reregister(
+export async function reregister(
   ctx: CaseContext,
   pool: TestPool,
   index: number,
@@ -75,7 +111,7 @@ async function reregister(
  * Sends `count` handle resolutions (pipelined, in batches) and returns the
  * responses in order. Each must list only distinct elements of the pool.
  */
-async function resolveMany(
+export async function resolveMany(
   ctx: CaseContext,
   pool: TestPool,
   count: number,
@@ -119,7 +155,8 @@ async function resolveMany(
   return out;
 }
 
-const listOf = (pool: TestPool, r: HandleResolutionResponse) =>
+/** A response's elements by letter. */
+export const listOf = (pool: TestPool, r: HandleResolutionResponse) =>
   r.poolElements.map((e) => pool.name(e.identifier)).join(",");
 
 /** Effective max increment of an ordered policy. */
@@ -161,6 +198,12 @@ function compareWithModel(
 function itemsPerResponse(ctx: CaseContext, pool: TestPool, first: HandleResolutionResponse) {
   const n = first.poolElements.length;
   ctx.note(`the target lists ${n} of the pool's ${pool.ids.length} elements per resolution`);
+  const declared = ctx.timers.handleResolutionItems;
+  ctx.should(
+    n === Math.min(declared, pool.ids.length),
+    `as many elements per resolution as the target's declared number (${declared}), or all of a smaller pool`,
+    `${n} of ${pool.ids.length}`,
+  );
   return n;
 }
 
@@ -361,7 +404,7 @@ function tiesShared(
 }
 
 /** The elements each response selected: its first min(N, max increment). */
-function selections(ctx: CaseContext, responses: readonly HandleResolutionResponse[]) {
+export function selections(ctx: CaseContext, responses: readonly HandleResolutionResponse[]) {
   const m = increment(ctx);
   return responses.flatMap((r) => r.poolElements.slice(0, m).map((e) => e.identifier));
 }
@@ -491,6 +534,15 @@ function randomDegradationCase(spec: {
         again === 0,
         "A never drawn first again once its degradation used up its free capacity",
         `A drawn first ${again} of 60 times: ${after.map((r) => listOf(pool, r)).join(" | ")}`,
+      );
+      // A re-registration resets the degradation: A (60 % or 100 % free against B's 50 %) is
+      // drawn first with probability above 1/2 each time until it is; never in 60: < 2^-60.
+      await reregister(ctx, pool, 0, a);
+      const reset = await resolveMany(ctx, pool, 60, pu);
+      ctx.must(
+        reset.some((r) => r.poolElements[0].identifier === pool.ids[0]),
+        "A drawn first again after re-registering (the degradation reset)",
+        reset.map((r) => listOf(pool, r)).join(" | "),
       );
     },
   };
@@ -682,6 +734,79 @@ export const REGISTRAR_POLICY_CASES: readonly ConformanceCase[] = [
         responses.slice(2).every((r) => r.poolElements[0].identifier !== pool.ids[0]),
         "A (now 95 %) no longer listed first",
         responses.slice(2).map((r) => listOf(pool, r)).join(" | "),
+      );
+    },
+  }),
+  orderedCase({
+    id: "asap/registrar/policy/least-used/load-decrease",
+    ref: "RFC 5356 §5.1, RFC 5352 §3.1",
+    requirement:
+      "Least Used: an element re-registering with a lower load than the least loaded one is listed first at once.",
+    feature: "policy-least-used",
+    policies: (n) =>
+      [10, 20, 30, 40, ...Array.from({ length: Math.max(0, n - 3) }, (_, i) => 50 + i)]
+        .map((p) => ({ type: "LeastUsed", load: percent(p) })),
+    resolutions: 3,
+    updates: [{ after: 1, index: 1, policy: { type: "LeastUsed", load: percent(5) } }],
+    check(ctx, pool, responses, policies) {
+      bestFirst(
+        ctx,
+        pool,
+        responses.slice(1),
+        (i) => (policies[i] as { load: number }).load,
+        "lowest loads after the update",
+      );
+      ctx.must(
+        responses.slice(1).every((r) => r.poolElements[0].identifier === pool.ids[1]),
+        "B (now 5 %) listed first",
+        responses.slice(1).map((r) => listOf(pool, r)).join(" | "),
+      );
+    },
+  }),
+  orderedCase({
+    id: "asap/registrar/policy/least-used-dpf/exact-load",
+    ref: "draft-dreibholz-rserpool-delay (RSPLIB 3.4.4), RFC 5356 §5.1",
+    requirement:
+      "Least Used with DPF and no distance penalty (Load DPF 0) orders by the exact load: an element one unit (2^-32) more loaded than three others is left out of a resolution of three.",
+    feature: "policy-dpf",
+    policies: (n) =>
+      [11, 10, 10, 10, ...Array.from({ length: Math.max(0, n - 3) }, (_, i) => 12 + i)]
+        .map((load) => ({ type: "LeastUsedDPF", load, loadDpf: 0, distance: 0 })),
+    resolutions: 2,
+    distances: "incidental",
+    check(ctx, pool, responses, policies) {
+      bestFirst(
+        ctx,
+        pool,
+        responses,
+        (i) => (policies[i] as { load: number }).load,
+        "lowest loads (exact, in units of 2^-32)",
+      );
+    },
+  }),
+  orderedCase({
+    id: "asap/registrar/policy/priority-least-used/saturation",
+    ref: "RFC 5356 §5.3 (RSPLIB 3.4.4: load + increment saturates at 100 %)",
+    requirement:
+      "Priority Least Used: an element with room for the request (10 % + 0) comes before elements whose load plus increment exceeds 100 % (60 % + 60 %, 55 % + 55 %); those are equally full (the sums saturate at 100 %) and share by round robin.",
+    feature: "policy-least-used",
+    policies: (n) =>
+      [
+        [60, 60],
+        [55, 55],
+        [10, 0],
+        ...Array.from({ length: Math.max(0, n - 3) }, () => [100, 0]),
+      ].map(([load, d]) => ({
+        type: "PriorityLeastUsed",
+        load: percent(load),
+        loadDegradation: percent(d),
+      })),
+    resolutions: 3,
+    check(ctx, pool, responses) {
+      ctx.must(
+        responses.every((r) => r.poolElements[0].identifier === pool.ids[2]),
+        "C (10 % + 0) listed first every time",
+        responses.map((r) => listOf(pool, r)).join(" | "),
       );
     },
   }),
@@ -1076,7 +1201,9 @@ export const REGISTRAR_POLICY_CASES: readonly ConformanceCase[] = [
     {
       family: "least-used",
       feature: "policy-least-used",
-      policies: [10, 20, 30, 40, 50, 60].map((l): PoolMemberSelectionPolicy => ({
+      // F (35 %) is registered last and stays last in any binary heap by load, yet it would be
+      // listed before D (40 %) if it stayed.
+      policies: [10, 20, 30, 40, 50, 35].map((l): PoolMemberSelectionPolicy => ({
         type: "LeastUsed",
         load: percent(l),
       })),
@@ -1102,7 +1229,7 @@ export const REGISTRAR_POLICY_CASES: readonly ConformanceCase[] = [
     id: `asap/registrar/policy/${spec.family}/deregistered-not-selected`,
     ref: "RFC 5352 §3.3, RFC 5356 §4",
     requirement:
-      `In a ${spec.family} pool, elements deregistered (the first and the last registered) are never selected again, and the selection among the others goes on (${
+      `In a ${spec.family} pool, elements deregistered (the last and the first registered) are never selected again, and the selection among the others goes on (${
         spec.family === "least-used"
           ? "the least loaded remaining element first"
           : "every remaining element can still be drawn"
@@ -1113,17 +1240,9 @@ export const REGISTRAR_POLICY_CASES: readonly ConformanceCase[] = [
     timeout: policyTime,
     async run(ctx) {
       const pool = await registerPool(ctx, spec.policies);
-      const gone = [pool.ids[0], pool.ids[pool.ids.length - 1]];
-      for (const id of gone) {
-        pool.peer.send({ type: "Deregistration", poolHandle: pool.handle, poolElementId: id });
-        await ctx.expecting(() =>
-          pool.peer.expectType(
-            "DeregistrationResponse",
-            ctx.answerTime,
-            `a Deregistration Response for ${pool.name(id)}`,
-          )
-        );
-      }
+      // The last registered first (nothing moves into its place), then the first.
+      const gone = [pool.ids[pool.ids.length - 1], pool.ids[0]];
+      for (const id of gone) await deregister(ctx, pool, id);
       ctx.note(`${gone.map(pool.name).join(" and ")} deregistered`);
       const responses = await resolveMany(ctx, pool, spec.resolutions);
       const listed = responses.map((r) => listOf(pool, r));
@@ -1152,34 +1271,38 @@ export const REGISTRAR_POLICY_CASES: readonly ConformanceCase[] = [
     id: "asap/registrar/policy/weighted-random/large-pool",
     ref: "RFC 5356 §4.3",
     requirement:
-      "Weighted Random in a pool of 20 elements (A weight 20, the 19 others weight 1): A is drawn first with probability 20/39, and every other element is drawn too (exact binomial bounds over 700 resolutions).",
+      "Weighted Random in a pool of 32 elements (A weight 20, the 31 others weight 1): A is drawn first with probability 20/51, every other element is listed too, and none twice in one response (exact binomial bounds over 1000 resolutions).",
     level: "MUST",
     role: "registrar-asap",
     features: ["policy-random"],
     timeout: policyTime,
     async run(ctx) {
-      const weights = [20, ...Array.from({ length: 19 }, () => 1)];
+      // 32 = 2 × 16: a selection structure sized in powers of two is full here.
+      const weights = [20, ...Array.from({ length: 31 }, () => 1)];
+      const total = weights.reduce((a, b) => a + b, 0);
       const pool = await registerPool(
         ctx,
         weights.map((w): PoolMemberSelectionPolicy => ({ type: "WeightedRandom", weight: w })),
       );
-      const n = 700;
+      const n = 1000;
       const responses = await resolveMany(ctx, pool, n);
       const first = responses.map((r) => r.poolElements[0].identifier);
       const a = first.filter((id) => id === pool.ids[0]).length;
-      // Half of the false-failure budget for A's count; the rest covers the 19 light elements,
-      // each missed in 700 draws with probability (38/39)^700 < 1.3e-8.
-      const { lo, hi } = binomialRegion(n, 20 / 39, FALSE_FAILURE / 2);
-      ctx.note(`A drawn first ${a} of ${n} times (expected ${(n * 20 / 39).toFixed(1)})`);
+      // Half of the false-failure budget for A's count; the rest covers the 31 light elements,
+      // each left out of all 1000 responses (even of one element each) with probability below
+      // (50/51)^1000 < 2.6e-9, 8e-8 for all 31.
+      const { lo, hi } = binomialRegion(n, 20 / total, FALSE_FAILURE / 2);
+      ctx.note(`A drawn first ${a} of ${n} times (expected ${(n * 20 / total).toFixed(1)})`);
       ctx.must(
         a >= lo && a <= hi,
-        `A drawn first ${lo}–${hi} times of ${n} (probability 20/39)`,
+        `A drawn first ${lo}–${hi} times of ${n} (probability 20/${total})`,
         `${a}`,
       );
-      const missing = pool.ids.slice(1).filter((id) => !first.includes(id));
+      const listed = new Set(responses.flatMap((r) => r.poolElements.map((e) => e.identifier)));
+      const missing = pool.ids.slice(1).filter((id) => !listed.has(id));
       ctx.must(
         missing.length === 0,
-        "every light element (weight 1 of 39) drawn first at least once",
+        `every light element (weight 1 of ${total}) listed at least once`,
         `never: ${missing.map(pool.name).join(",")}`,
       );
     },

@@ -47,17 +47,23 @@ async function run(
   return code;
 }
 
-/** Stryker's arguments: a `--mutate` keeps the configuration's exclusions. */
+/**
+ * Stryker's arguments: a `--mutate` keeps the configuration's exclusions, and
+ * several `--mutate` options add up (Stryker itself keeps only the last).
+ */
 export function strykerArgs(args: readonly string[]): string[] {
   const out: string[] = [];
+  const patterns: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    const exclude = (patterns: string) => `${patterns},!**/*_test.ts,!**/mod.ts`;
     if ((a === "--mutate" || a === "-m") && i + 1 < args.length) {
-      out.push(a, exclude(args[++i]));
+      patterns.push(args[++i]);
     } else if (a.startsWith("--mutate=")) {
-      out.push(`--mutate=${exclude(a.slice("--mutate=".length))}`);
+      patterns.push(a.slice("--mutate=".length));
     } else out.push(a);
+  }
+  if (patterns.length > 0) {
+    out.push("--mutate", [...patterns, "!**/*_test.ts", "!**/mod.ts"].join(","));
   }
   return out;
 }

@@ -195,13 +195,22 @@ Deno.test("strykerArgs keeps the test and mod.ts exclusions for a --mutate", () 
   assert.deepEqual(
     strykerArgs(["--mutate", "lib/registrar/**/*.ts", "--concurrency", "1"]),
     [
-      "--mutate",
-      "lib/registrar/**/*.ts,!**/*_test.ts,!**/mod.ts",
       "--concurrency",
       "1",
+      "--mutate",
+      "lib/registrar/**/*.ts,!**/*_test.ts,!**/mod.ts",
     ],
   );
   assert.deepEqual(strykerArgs(["--mutate=lib/a.ts"]), [
-    "--mutate=lib/a.ts,!**/*_test.ts,!**/mod.ts",
+    "--mutate",
+    "lib/a.ts,!**/*_test.ts,!**/mod.ts",
   ]);
+});
+
+Deno.test("strykerArgs adds several --mutate options up", () => {
+  assert.deepEqual(
+    strykerArgs(["--mutate", "lib/element/**/*.ts", "-m", "lib/user/**/*.ts"]),
+    ["--mutate", "lib/element/**/*.ts,lib/user/**/*.ts,!**/*_test.ts,!**/mod.ts"],
+  );
+  assert.deepEqual(strykerArgs(["--concurrency", "2"]), ["--concurrency", "2"]);
 });
