@@ -398,6 +398,121 @@ export const USER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/user/failover/every-policy",
+    ref: "RFC 5352 §3.5, §3.8, RFC 5356 §4",
+    requirement:
+      "Whatever the pool's policy (Random, Weighted Random, Priority, Least Used), a pool user whose element fails reports it with an Endpoint Unreachable and moves the session to the pool's other element.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => 4 * (startup(t) + 8 * t.slack),
+    async run(ctx) {
+      const families: [string, PoolMemberSelectionPolicy[]][] = [
+        ["Random", [{ type: "Random" }, { type: "Random" }]],
+        ["Weighted Random", [{ type: "WeightedRandom", weight: 3 }, {
+          type: "WeightedRandom",
+          weight: 2,
+        }]],
+        ["Priority", [{ type: "Priority", priority: 9 }, { type: "Priority", priority: 1 }]],
+        ["Least Used", [{ type: "LeastUsed", load: 1000 }, { type: "LeastUsed", load: 2000 }]],
+      ];
+      for (const [family, policies] of families) {
+        const s = await setup(ctx, policies);
+        s.send("hello");
+        const { session, index } = await firstSession(ctx, s);
+        const failed = s.elements[index].element.identifier;
+        session.close(true);
+        await ctx.expecting(() =>
+          s.registrar.expectType(
+            "EndpointUnreachable",
+            ctx.answerTime + ctx.timers.slack,
+            `${family}: an Endpoint Unreachable for the failed element`,
+            (m) => m.poolElementId === failed,
+          )
+        );
+        await s.elements[1 - index].listener.next(
+          startup(ctx.timers),
+          `${family}: the session moved to the other element`,
+        );
+        ctx.note(
+          `${family}: element ${index + 1} failed, reported, session on element ${2 - index}`,
+        );
+      }
+    },
+  },
+  {
+    id: "asap/user/failover/round-robin-sessions",
+    ref: "RFC 5352 §3.8, §3.5, RFC 5356 §4.1",
+    requirement:
+      "A pool user of a Round Robin pool with two sessions on its two elements moves the session of the failed element to the other one, not back to the failed one.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 8 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx);
+      const open = opener(ctx, s.user);
+      s.send("one");
+      await sessionsInAll(ctx, s, 1, startup(ctx.timers));
+      open("two");
+      const counts = await sessionsInAll(ctx, s, 2, ctx.answerTime);
+      ctx.must(counts[0] === 1 && counts[1] === 1, "one session on each element", counts.join("+"));
+      // Hand out the two sessions, so that next() waits for new ones.
+      const first = await s.elements[0].listener.next(ctx.answerTime, "the first session");
+      await s.elements[1].listener.next(ctx.answerTime, "the second session");
+      first.close(true);
+      const next = await Promise.race(
+        [0, 1].map((i) =>
+          s.elements[i].listener.next(startup(ctx.timers), "a new session").then(() => i)
+        ),
+      );
+      ctx.must(
+        next === 1,
+        "the failed element's session moved to element 2",
+        "it went back to element 1, the failed one",
+      );
+    },
+  },
+  {
+    id: "asap/user/failover/only-element",
+    ref: "RFC 5352 §3.3, §3.5, §3.8",
+    requirement:
+      "A pool user whose only cached element fails reports it, asks its registrar again (a new Handle Resolution: its cache is empty) and opens the session with what the registrar lists, whatever the pool's policy (Priority, Random).",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => 2 * (startup(t) + 8 * t.slack),
+    async run(ctx) {
+      const families: [string, PoolMemberSelectionPolicy][] = [
+        ["Priority", { type: "Priority", priority: 5 }],
+        ["Random", { type: "Random" }],
+      ];
+      for (const [family, policy] of families) {
+        const s = await setup(ctx, [policy]);
+        s.send("hello");
+        await firstSession(ctx, s);
+        // Handed out, so that next() below waits for a new session.
+        const session = await s.elements[0].listener.next(ctx.answerTime, "the session");
+        const asked = s.resolutions();
+        const since = s.registrar.received.length;
+        session.close(true);
+        const again = await receivedSince(
+          ctx,
+          s.registrar,
+          since,
+          (m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, s.pool),
+          ctx.answerTime + ctx.timers.slack,
+        );
+        ctx.must(
+          again !== undefined,
+          `${family}: a new Handle Resolution once the only element failed`,
+          `none (${s.resolutions() - asked} more)`,
+        );
+        await s.elements[0].listener.next(
+          startup(ctx.timers),
+          `${family}: a new session to the element the registrar listed again`,
+        );
+      }
+    },
+  },
+  {
     id: "asap/user/failover/business-card",
     ref: "RFC 5352 §3.9 (BC2)",
     requirement:
