@@ -21,8 +21,17 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { commonTokens, declareClassPlugin, PluginKind, tokens } from "@stryker-mutator/api/plugin";
-import { DryRunStatus, MutantRunStatus, TestStatus } from "@stryker-mutator/api/test-runner";
+import {
+  commonTokens,
+  declareClassPlugin,
+  PluginKind,
+  tokens,
+} from "@stryker-mutator/api/plugin";
+import {
+  DryRunStatus,
+  MutantRunStatus,
+  TestStatus,
+} from "@stryker-mutator/api/test-runner";
 
 export const DENO_VERSION = "2.9.6";
 const RUN_SCRIPT = "conformance/mutants/run.ts";
@@ -56,7 +65,9 @@ process.on("exit", () => {
 });
 // The children run in process groups of their own (so that a timeout kills all
 // of one): a worker stopped by a signal takes them along.
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]]) {
+for (
+  const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]]
+) {
   process.on(signal, () => {
     for (const child of running) killGroup(child);
     process.exit(code);
@@ -96,7 +107,7 @@ export class DenoConformanceRunner {
    * Runs the child; resolves with its output, or `{ timedOut }` after
    * `timeout` ms (the child's process group killed), or `{ error }`.
    */
-  #run({ cases, bail, timeout, mutant, hitLimit }) {
+  #run({ cases, roles, bail, timeout, mutant, hitLimit }) {
     const out = join(this.#dir, `run-${++this.#runs}.json`);
     const args = [
       "run",
@@ -108,6 +119,7 @@ export class DenoConformanceRunner {
       out,
     ];
     for (const id of cases ?? []) args.push("--case", id);
+    for (const role of roles ?? []) args.push("--role", role);
     if (bail) args.push("--bail");
     if (hitLimit !== undefined) args.push("--hit-limit", String(hitLimit));
     const env = { ...process.env, NO_COLOR: "1" };
@@ -147,7 +159,9 @@ export class DenoConformanceRunner {
           rmSync(out, { force: true });
         } catch {
           return resolve({
-            error: `deno exited (${signal ?? code}) without results: ${tail.trim()}`,
+            error: `deno exited (${
+              signal ?? code
+            }) without results: ${tail.trim()}`,
             elapsedMs,
           });
         }
@@ -200,6 +214,9 @@ export class DenoConformanceRunner {
   async mutantRun(options) {
     const r = await this.#run({
       cases: options.testFilter,
+      roles: options.testFilter === undefined
+        ? staticRoles(options.activeMutant.fileName)
+        : undefined,
       bail: !options.disableBail,
       timeout: options.timeout,
       mutant: options.activeMutant.id,
@@ -235,12 +252,15 @@ export class DenoConformanceRunner {
       return {
         status: MutantRunStatus.Killed,
         killedBy: [],
-        failureMessage: `the built-in targets did not start: ${output.startupError}`,
+        failureMessage:
+          `the built-in targets did not start: ${output.startupError}`,
         nrOfTests: 0,
         duration: r.elapsedMs,
       };
     }
-    const failed = output.cases.filter((c) => c.verdict !== "OK" && c.verdict !== "UNSUPPORTED");
+    const failed = output.cases.filter((c) =>
+      c.verdict !== "OK" && c.verdict !== "UNSUPPORTED"
+    );
     const duration = output.cases.reduce((t, c) => t + c.durationMs, 0);
     if (failed.length > 0) {
       return {
@@ -267,7 +287,9 @@ export class DenoConformanceRunner {
 }
 
 function message(c) {
-  return `case ${c.id}: ${c.verdict}${c.reason === undefined ? "" : ` — ${c.reason}`}`;
+  return `case ${c.id}: ${c.verdict}${
+    c.reason === undefined ? "" : ` — ${c.reason}`
+  }`;
 }
 
 export const strykerPlugins = [

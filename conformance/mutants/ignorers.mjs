@@ -57,7 +57,8 @@ function keyName(node) {
 }
 
 function isMember(node) {
-  return node?.type === "MemberExpression" || node?.type === "OptionalMemberExpression";
+  return node?.type === "MemberExpression" ||
+    node?.type === "OptionalMemberExpression";
 }
 
 /** `<anything>.name` (or `?.name`). */
@@ -67,7 +68,9 @@ function isMemberNamed(node, name) {
 
 /** `<anything>.options.NAME` → NAME. */
 function optionMember(node) {
-  if (!isMember(node) || !isMemberNamed(node.object, "options")) return undefined;
+  if (!isMember(node) || !isMemberNamed(node.object, "options")) {
+    return undefined;
+  }
   return keyName(node);
 }
 
@@ -77,7 +80,10 @@ function optionRead(path) {
   if (direct !== undefined) return direct;
   if (!path.isIdentifier()) return undefined;
   const binding = path.scope.getBinding(path.node.name);
-  if (binding === undefined || !binding.constant || !binding.path.isVariableDeclarator()) {
+  if (
+    binding === undefined || !binding.constant ||
+    !binding.path.isVariableDeclarator()
+  ) {
     return undefined;
   }
   return optionMember(binding.path.node.init);
@@ -120,8 +126,14 @@ function guardedBy(path, condition) {
   ) {
     out.push(path.node.consequent);
   }
-  if (path.isLogicalExpression({ operator: "&&" }) && condition(firstOfAnd(path))) {
-    for (let p = path; p.isLogicalExpression({ operator: "&&" }); p = p.get("left")) {
+  if (
+    path.isLogicalExpression({ operator: "&&" }) && condition(firstOfAnd(path))
+  ) {
+    for (
+      let p = path;
+      p.isLogicalExpression({ operator: "&&" });
+      p = p.get("left")
+    ) {
       out.push(p.node.right);
     }
   }
@@ -131,7 +143,9 @@ function guardedBy(path, condition) {
 /** A method or accessor (`kind`: "method", "get", "set") named in `members[kind]` of class `className`. */
 function isClassMember(path, className, members) {
   if (!path.isClassMethod()) return false;
-  const names = Object.hasOwn(members, path.node.kind) ? members[path.node.kind] : [];
+  const names = Object.hasOwn(members, path.node.kind)
+    ? members[path.node.kind]
+    : [];
   if (!names.includes(keyName(path.node))) return false;
   const cls = path.parentPath?.parentPath;
   return cls != null && (cls.isClassDeclaration() || cls.isClassExpression()) &&
@@ -150,7 +164,9 @@ function isOnlyUsedInside(path, inside) {
   if (!path.isFunctionDeclaration() || path.node.id == null) return false;
   if (!path.parentPath.isProgram()) return false;
   const binding = path.parentPath.scope.getBinding(path.node.id.name);
-  if (binding === undefined || binding.referencePaths.length === 0) return false;
+  if (binding === undefined || binding.referencePaths.length === 0) {
+    return false;
+  }
   return binding.referencePaths.every((ref) => ref.findParent(inside) !== null);
 }
 
@@ -158,7 +174,9 @@ function isOnlyUsedInside(path, inside) {
 function isAssignmentTo(path, name) {
   const node = path.isExpressionStatement() ? path.node.expression : path.node;
   if (node?.type !== "AssignmentExpression") return false;
-  return node.left.type === "Identifier" ? node.left.name === name : isMemberNamed(node.left, name);
+  return node.left.type === "Identifier"
+    ? node.left.name === name
+    : isMemberNamed(node.left, name);
 }
 
 /** A loop whose body does nothing but assign to `name` (it computes `name` alone). */
@@ -166,7 +184,8 @@ function isLoopComputingOnly(path, name) {
   if (!path.isForStatement() && !path.isWhileStatement()) return false;
   const body = path.get("body");
   const statements = body.isBlockStatement() ? body.get("body") : [body];
-  return statements.length > 0 && statements.every((s) => isAssignmentTo(s, name));
+  return statements.length > 0 &&
+    statements.every((s) => isAssignmentTo(s, name));
 }
 
 // ---------------------------------------------------------------------------
@@ -176,13 +195,17 @@ function isLoopComputingOnly(path, name) {
 function isNextgenTest(path) {
   const node = path.node;
   if (isMemberNamed(node, "nextgen")) return true;
-  if (!path.isBinaryExpression() || (node.operator !== "===" && node.operator !== "==")) {
+  if (
+    !path.isBinaryExpression() ||
+    (node.operator !== "===" && node.operator !== "==")
+  ) {
     return false;
   }
   const typeofBigint = (a, b) =>
     a.type === "UnaryExpression" && a.operator === "typeof" &&
     b.type === "StringLiteral" && b.value === "bigint";
-  return typeofBigint(node.left, node.right) || typeofBigint(node.right, node.left);
+  return typeofBigint(node.left, node.right) ||
+    typeofBigint(node.right, node.left);
 }
 
 /**
@@ -191,7 +214,8 @@ function isNextgenTest(path) {
  * term and the loop summing the pool handle's 32-bit words.
  */
 function isInternet32Term(path) {
-  return isAssignmentTo(path, "checksumTerm32") || isLoopComputingOnly(path, "sum32");
+  return isAssignmentTo(path, "checksumTerm32") ||
+    isLoopComputingOnly(path, "sum32");
 }
 
 /**
@@ -206,9 +230,12 @@ function isRsplibTerm(path) {
 /** `only !== undefined` on the parameter `only` of `announceUpdate` (set only to suggest a takeover). */
 function isSuggestionTarget(path) {
   const operand = definedOperand(path);
-  if (operand === undefined || !operand.isIdentifier({ name: "only" })) return false;
+  if (operand === undefined || !operand.isIdentifier({ name: "only" })) {
+    return false;
+  }
   const binding = operand.scope.getBinding("only");
-  return binding?.kind === "param" && binding.scope.path.node.id?.name === "announceUpdate";
+  return binding?.kind === "param" &&
+    binding.scope.path.node.id?.name === "announceUpdate";
 }
 
 /**
@@ -231,8 +258,17 @@ export const TIMERS_GIVEN = Object.freeze({
     "takeoverExpiry",
   ]),
   RSPLIB_REGISTRAR_TIMERS: true,
-  RFC_ELEMENT_TIMERS: Object.freeze(["registrationTimeout", "connectTimeout", "huntRetry"]),
-  RFC_USER_TIMERS: Object.freeze(["requestTimeout", "staleCache", "connectTimeout", "huntRetry"]),
+  RFC_ELEMENT_TIMERS: Object.freeze([
+    "registrationTimeout",
+    "connectTimeout",
+    "huntRetry",
+  ]),
+  RFC_USER_TIMERS: Object.freeze([
+    "requestTimeout",
+    "staleCache",
+    "connectTimeout",
+    "huntRetry",
+  ]),
 });
 
 /** For the object literal of `const NAME = Object.freeze({…})` (or `= {…}`): NAME. */
@@ -242,7 +278,9 @@ function constantOfObject(path) {
   if (holder.isCallExpression() && holder.node.arguments[0] === path.node) {
     holder = holder.parentPath;
   }
-  if (!holder.isVariableDeclarator() || holder.node.id.type !== "Identifier") return undefined;
+  if (!holder.isVariableDeclarator() || holder.node.id.type !== "Identifier") {
+    return undefined;
+  }
   return holder.node.id.name;
 }
 
@@ -300,7 +338,8 @@ export const RULES = [
   },
   {
     name: "operator-api",
-    reason: "operator API (Registrar status, evict and its id, timers, handlespace getters; " +
+    reason:
+      "operator API (Registrar status, evict and its id, timers, handlespace getters; " +
       "Handlespace policies, owners, allPools, size, poolCount): read by status endpoints, " +
       "logs and tests, never on a protocol path; tested in lib/registrar/model_test.ts, " +
       "lib/runtime/runtime_test.ts and lib/handlespace/handlespace_test.ts (evict and " +
@@ -320,7 +359,8 @@ export const RULES = [
   },
   {
     name: "authorization-hook",
-    reason: "option authorize (registration authorization, RFC 5355), which the built-in " +
+    reason:
+      "option authorize (registration authorization, RFC 5355), which the built-in " +
       "run does not set; tested in lib/registrar/registrar_test.ts and " +
       "lib/runtime/authorize_test.ts",
     files: /^lib\/registrar\/asap\.ts$/,
@@ -328,13 +368,17 @@ export const RULES = [
   },
   {
     name: "rate-limits",
-    reason: "options maxHandleResolutionRate and maxEndpointUnreachableRate (RSPLIB's " +
+    reason:
+      "options maxHandleResolutionRate and maxEndpointUnreachableRate (RSPLIB's " +
       "-maxhrrate, -maxeurate) and their token bucket RateLimit, unset in the built-in run; " +
       "tested in lib/registrar/registrar_test.ts",
     files: /^lib\/registrar\/(asap|state)\.ts$/,
     match: (path) =>
       isClassNamed(path, "RateLimit") ||
-      isOptionGuard(path, ["maxHandleResolutionRate", "maxEndpointUnreachableRate"]),
+      isOptionGuard(path, [
+        "maxHandleResolutionRate",
+        "maxEndpointUnreachableRate",
+      ]),
   },
   {
     name: "takeover-suggestion-sender",
@@ -349,17 +393,20 @@ export const RULES = [
   },
   {
     name: "unique-connection",
-    reason: "handlespace option uniqueConnection (refuse re-registration over another " +
+    reason:
+      "handlespace option uniqueConnection (refuse re-registration over another " +
       "connection, RFC 5355 §2.3), off in the built-in run as in RSPLIB; tested in " +
       "lib/handlespace/handlespace_test.ts",
     // Kept: `this.uniqueConnection` and the `&&`s on it (forced true they refuse
     // re-registrations in the built-in run).
     files: /^lib\/handlespace\/handlespace\.ts$/,
-    inside: (path) => guardedBy(path, (test) => isMemberNamed(test.node, "uniqueConnection")),
+    inside: (path) =>
+      guardedBy(path, (test) => isMemberNamed(test.node, "uniqueConnection")),
   },
   {
     name: "nextgen-profile",
-    reason: "nextgen wire profile (64-bit identifiers, Internet-32 checksums): the mutation " +
+    reason:
+      "nextgen wire profile (64-bit identifiers, Internet-32 checksums): the mutation " +
       "run drives the built-in targets in profile rfc only; tested in " +
       "lib/registrar/registrar_test.ts, lib/handlespace/handlespace_test.ts, " +
       "lib/protocol/nextgen_test.ts and the nextgen run of conformance/conformance_test.ts",
@@ -371,7 +418,8 @@ export const RULES = [
   },
   {
     name: "rsplib-checksum",
-    reason: 'registrar option checksum: "rsplib16" (RSPLIB\'s Internet-16 arithmetic, for ' +
+    reason:
+      'registrar option checksum: "rsplib16" (RSPLIB\'s Internet-16 arithmetic, for ' +
       "interop): its terms are kept for every element but read only with that option, " +
       "unset in the built-in run; tested in lib/handlespace/handlespace_test.ts and " +
       "lib/handlespace/model_test.ts",
@@ -382,7 +430,8 @@ export const RULES = [
   },
   {
     name: "option-defaults",
-    reason: "default timers the built-in run overrides (conformance/builtin.ts gives them " +
+    reason:
+      "default timers the built-in run overrides (conformance/builtin.ts gives them " +
       "explicitly) and RSPLIB's timer set (rserpool registrar --timers rsplib, simulations); " +
       "the roles' unit tests run with the defaults, lib/testing/scenario_test.ts with RSPLIB's",
     files: /^lib\/(registrar\/options|element\/element|user\/user)\.ts$/,
@@ -390,7 +439,8 @@ export const RULES = [
   },
   {
     name: "seeded-random",
-    reason: "SeededRandom (xoshiro128**): randomness of unit tests, simulations and the " +
+    reason:
+      "SeededRandom (xoshiro128**): randomness of unit tests, simulations and the " +
       "suite's own message fuzzing (lib/testing/mutate.ts), never of the targets, which " +
       "use systemRandom; exercised by the seeded unit tests (lib/policy/policy_test.ts, " +
       "lib/handlespace/*_test.ts, lib/registrar/*_test.ts)",
@@ -403,7 +453,9 @@ export const RULES = [
 
 function fileOf(path) {
   const name = path.hub?.file?.opts?.filename;
-  return typeof name === "string" ? relative(process.cwd(), name).replaceAll("\\", "/") : "";
+  return typeof name === "string"
+    ? relative(process.cwd(), name).replaceAll("\\", "/")
+    : "";
 }
 
 export class WireIgnorer {

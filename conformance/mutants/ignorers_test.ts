@@ -25,11 +25,20 @@ import { RFC_USER_TIMERS } from "../../lib/user/user.ts";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
 const NODE_MODULES = join(HERE, "node_modules");
-const INSTRUMENTER = join(NODE_MODULES, "@stryker-mutator/instrumenter/dist/src/index.js");
+const INSTRUMENTER = join(
+  NODE_MODULES,
+  "@stryker-mutator/instrumenter/dist/src/index.js",
+);
 const INSTALLED = existsSync(INSTRUMENTER);
 
 /** The directories the mutation run mutates (stryker.config.mjs MUTATE), without tests and mod.ts. */
-const DIRS = ["lib/registrar", "lib/handlespace", "lib/policy", "lib/element", "lib/user"];
+const DIRS = [
+  "lib/registrar",
+  "lib/handlespace",
+  "lib/policy",
+  "lib/element",
+  "lib/user",
+];
 
 /** A node a rule matched (outermost: Stryker asks no more inside it). */
 interface Match {
@@ -66,7 +75,9 @@ function sourceFiles(): string[] {
   const out: string[] = [];
   for (const dir of DIRS) {
     for (const name of readdirSync(join(ROOT, dir)).sort()) {
-      if (name.endsWith(".ts") && !name.endsWith("_test.ts") && name !== "mod.ts") {
+      if (
+        name.endsWith(".ts") && !name.endsWith("_test.ts") && name !== "mod.ts"
+      ) {
         out.push(`${dir}/${name}`);
       }
     }
@@ -85,7 +96,8 @@ type Any = any;
 
 /** The child: instruments every source file with the ignorer and reports. */
 async function find(): Promise<Found> {
-  const load = (p: string): Promise<Any> => import(new URL(p, import.meta.url).href);
+  const load = (p: string): Promise<Any> =>
+    import(new URL(p, import.meta.url).href);
   const { Instrumenter } = await load(
     "./node_modules/@stryker-mutator/instrumenter/dist/src/index.js",
   );
@@ -112,7 +124,11 @@ async function find(): Promise<Found> {
         const reason = ignorer.shouldIgnore(path);
         if (reason !== undefined) {
           const text: string = content.slice(path.node.start, path.node.end);
-          matches.push({ file, rule: reason.split(":")[0], head: text.split("\n")[0].trim() });
+          matches.push({
+            file,
+            rule: reason.split(":")[0],
+            head: text.split("\n")[0].trim(),
+          });
         }
         return reason;
       },
@@ -121,10 +137,19 @@ async function find(): Promise<Found> {
     const name = relative(Deno.cwd(), join(ROOT, file));
     const result = await new Instrumenter(logger).instrument(
       [{ name, mutate: true, content }],
-      { ignorers: [recorder], excludedMutations: [], plugins: null, noHeader: true },
+      {
+        ignorers: [recorder],
+        excludedMutations: [],
+        plugins: null,
+        noHeader: true,
+      },
     );
     for (const m of result.mutants) {
-      const from = offsetOf(content, m.location.start.line, m.location.start.column);
+      const from = offsetOf(
+        content,
+        m.location.start.line,
+        m.location.start.column,
+      );
       const to = offsetOf(content, m.location.end.line, m.location.end.column);
       mutants.push({
         file,
@@ -134,15 +159,20 @@ async function find(): Promise<Found> {
         mutator: m.mutatorName,
         original: content.slice(from, to),
         replacement: m.replacement,
-        ...(m.statusReason === undefined ? {} : { rule: m.statusReason.split(":")[0] }),
+        ...(m.statusReason === undefined
+          ? {}
+          : { rule: m.statusReason.split(":")[0] }),
       });
     }
   }
   const { parse } = await load("./node_modules/@babel/parser/lib/index.js");
-  const ast = parse(readFileSync(join(ROOT, "conformance/builtin.ts"), "utf8"), {
-    sourceType: "module",
-    plugins: ["typescript"],
-  });
+  const ast = parse(
+    readFileSync(join(ROOT, "conformance/builtin.ts"), "utf8"),
+    {
+      sourceType: "module",
+      plugins: ["typescript"],
+    },
+  );
   const builtinTimers: string[][] = [];
   const walk = (node: Any): void => {
     if (node === null || typeof node !== "object") return;
@@ -154,7 +184,9 @@ async function find(): Promise<Found> {
       builtinTimers.push(node.value.properties.map((p: Any) => p.key.name));
     }
     for (const [key, value] of Object.entries(node)) {
-      if (key !== "loc" && key !== "leadingComments" && key !== "trailingComments") walk(value);
+      if (
+        key !== "loc" && key !== "leadingComments" && key !== "trailingComments"
+      ) walk(value);
     }
   };
   walk(ast.program);
@@ -268,13 +300,23 @@ Deno.test({
   async fn() {
     const { matches } = await results();
     const byRule: Record<string, string[]> = {};
-    for (const m of matches) (byRule[m.rule] ??= []).push(`${m.file}: ${m.head}`);
-    for (const rule of new Set([...Object.keys(MATCHES), ...Object.keys(byRule)])) {
+    for (const m of matches) {
+      (byRule[m.rule] ??= []).push(`${m.file}: ${m.head}`);
+    }
+    for (
+      const rule of new Set([...Object.keys(MATCHES), ...Object.keys(byRule)])
+    ) {
       if (rule === "registrar-event") continue; // every emit call of lib/registrar
-      assert.deepEqual(sorted(byRule[rule] ?? []), sorted(MATCHES[rule] ?? []), `rule ${rule}`);
+      assert.deepEqual(
+        sorted(byRule[rule] ?? []),
+        sorted(MATCHES[rule] ?? []),
+        `rule ${rule}`,
+      );
     }
     assert.ok(
-      (byRule["registrar-event"] ?? []).every((m) => /^lib\/registrar\/.*\.emit\(/.test(m)),
+      (byRule["registrar-event"] ?? []).every((m) =>
+        /^lib\/registrar\/.*\.emit\(/.test(m)
+      ),
     );
   },
 });
@@ -403,22 +445,33 @@ Deno.test({
     const { mutants } = await results();
     const sources = new Map<string, string>();
     const source = (file: string) =>
-      sources.get(file) ?? sources.set(file, readFileSync(join(ROOT, file), "utf8")).get(file)!;
+      sources.get(file) ??
+        sources.set(file, readFileSync(join(ROOT, file), "utf8")).get(file)!;
     const inside = (m: MutantInfo, within: string) => {
       const text = source(m.file);
-      for (let at = text.indexOf(within); at >= 0; at = text.indexOf(within, at + 1)) {
+      for (
+        let at = text.indexOf(within);
+        at >= 0;
+        at = text.indexOf(within, at + 1)
+      ) {
         if (at <= m.start && m.end <= at + within.length) return true;
       }
       return false;
     };
     for (const k of KEPT) {
       const candidates = mutants.filter((m) =>
-        m.file === k.file && m.mutator === k.mutator && m.replacement === k.replacement &&
-        m.original.startsWith(k.original) && (k.within === undefined || inside(m, k.within))
+        m.file === k.file && m.mutator === k.mutator &&
+        m.replacement === k.replacement &&
+        m.original.startsWith(k.original) &&
+        (k.within === undefined || inside(m, k.within))
       );
       assert.ok(candidates.length > 0, `no such mutant: ${JSON.stringify(k)}`);
       for (const m of candidates) {
-        assert.equal(m.rule, undefined, `${k.file}:${m.line} ${m.original} → ${k.replacement}`);
+        assert.equal(
+          m.rule,
+          undefined,
+          `${k.file}:${m.line} ${m.original} → ${k.replacement}`,
+        );
       }
     }
   },
@@ -430,8 +483,14 @@ Deno.test({
   async fn() {
     const { mutants } = await results();
     const counts: Record<string, number> = {};
-    for (const m of mutants) if (m.rule !== undefined) counts[m.rule] = (counts[m.rule] ?? 0) + 1;
-    console.log(`ignored mutants by rule (of ${mutants.length}): ${JSON.stringify(counts)}`);
+    for (const m of mutants) {
+      if (m.rule !== undefined) counts[m.rule] = (counts[m.rule] ?? 0) + 1;
+    }
+    console.log(
+      `ignored mutants by rule (of ${mutants.length}): ${
+        JSON.stringify(counts)
+      }`,
+    );
     for (const rule of Object.keys(MATCHES)) {
       assert.ok((counts[rule] ?? 0) > 0, `rule ${rule} ignores no mutant`);
     }
@@ -439,11 +498,13 @@ Deno.test({
 });
 
 Deno.test({
-  name: "ignorers: the option-defaults timers are those conformance/builtin.ts gives",
+  name:
+    "ignorers: the option-defaults timers are those conformance/builtin.ts gives",
   ignore: !INSTALLED,
   async fn() {
     const { builtinTimers, timersGiven } = await results();
-    const given = (field: string) => builtinTimers.find((keys) => keys.includes(field)) ?? [];
+    const given = (field: string) =>
+      builtinTimers.find((keys) => keys.includes(field)) ?? [];
     assert.deepEqual(
       sorted(timersGiven.RFC_REGISTRAR_TIMERS as string[]),
       sorted(given("serverAnnounceCycle")),
@@ -462,7 +523,12 @@ Deno.test({
       sorted(Object.keys(RFC_REGISTRAR_TIMERS)),
     );
     // Not every element and user timer: those objects stay mutated.
-    for (const [name, defaults] of Object.entries({ RFC_ELEMENT_TIMERS, RFC_USER_TIMERS })) {
+    for (
+      const [name, defaults] of Object.entries({
+        RFC_ELEMENT_TIMERS,
+        RFC_USER_TIMERS,
+      })
+    ) {
       const listed = timersGiven[name] as string[];
       assert.ok(listed.every((f) => f in defaults), name);
       assert.ok(listed.length < Object.keys(defaults).length, name);

@@ -63,7 +63,10 @@ export function strykerArgs(args: readonly string[]): string[] {
     } else out.push(a);
   }
   if (patterns.length > 0) {
-    out.push("--mutate", [...patterns, "!**/*_test.ts", "!**/mod.ts"].join(","));
+    out.push(
+      "--mutate",
+      [...patterns, "!**/*_test.ts", "!**/mod.ts"].join(","),
+    );
   }
   return out;
 }
@@ -119,7 +122,9 @@ async function main(argv: string[]): Promise<number> {
       { STRYKER_DENO: Deno.execPath(), NO_COLOR: "1" },
     );
     say(
-      `Stryker exited with ${code} after ${Math.round((Date.now() - started) / 1000)} s`,
+      `Stryker exited with ${code} after ${
+        Math.round((Date.now() - started) / 1000)
+      } s`,
     );
     if (code !== 0) return code;
   }

@@ -5,7 +5,7 @@
  * verdicts and the mutant coverage as JSON.
  *
  *     deno run --allow-all conformance/mutants/run.ts --out FILE
- *       [--case ID]... [--bail] [--hit-limit N] [--list]
+ *       [--case ID]... [--role ROLE]... [--bail] [--hit-limit N] [--list]
  *
  * The active mutant comes from `__STRYKER_ACTIVE_MUTANT__`. Stryker's
  * instrumented header reads it from `process.env` only when `process` is a
@@ -61,6 +61,7 @@ const { values } = parseArgs({
   options: {
     out: { type: "string" },
     case: { type: "string", multiple: true },
+    role: { type: "string", multiple: true },
     bail: { type: "boolean" },
     "hit-limit": { type: "string" },
     list: { type: "boolean" },
@@ -117,7 +118,8 @@ globalThis.addEventListener("unhandledrejection", (ev) => {
   strayError(ev.reason);
 });
 
-const hitLimitReached = () => ns.hitLimit !== undefined && (ns.hitCount ?? 0) > ns.hitLimit;
+const hitLimitReached = () =>
+  ns.hitLimit !== undefined && (ns.hitCount ?? 0) > ns.hitLimit;
 
 async function write(output: RunOutput): Promise<void> {
   const text = JSON.stringify(output);
@@ -152,10 +154,13 @@ async function main(): Promise<number> {
     });
     return 1;
   }
-  const selected = values.case === undefined ? all : (() => {
+  const byCase = values.case === undefined ? all : (() => {
     const wanted = new Set(values.case);
     return all.filter((c) => wanted.has(c.id));
   })();
+  const selected = values.role === undefined
+    ? byCase
+    : byCase.filter((c) => values.role!.includes(c.role));
   // As lib/cli/conformance.ts builds it for the built-in targets (profile rfc).
   const config: RunConfig = {
     asap: targets.asap,

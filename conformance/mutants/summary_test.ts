@@ -210,7 +210,10 @@ Deno.test("strykerArgs keeps the test and mod.ts exclusions for a --mutate", () 
 Deno.test("strykerArgs adds several --mutate options up", () => {
   assert.deepEqual(
     strykerArgs(["--mutate", "lib/element/**/*.ts", "-m", "lib/user/**/*.ts"]),
-    ["--mutate", "lib/element/**/*.ts,lib/user/**/*.ts,!**/*_test.ts,!**/mod.ts"],
+    [
+      "--mutate",
+      "lib/element/**/*.ts,lib/user/**/*.ts,!**/*_test.ts,!**/mod.ts",
+    ],
   );
   assert.deepEqual(strykerArgs(["--concurrency", "2"]), ["--concurrency", "2"]);
 });
