@@ -26,9 +26,11 @@ export const BUILTIN_TIMERS: TargetTimers = Object.freeze({
   maxTimeLastHeard: 1200,
   maxTimeNoResponse: 500,
   takeoverExpiry: 2000,
-  maxBadPeReports: 3,
+  // Not the registrar's defaults (3 and 3): a target that ignored its
+  // configuration would show.
+  maxBadPeReports: 4,
   handleTablePage: 32,
-  handleResolutionItems: 3,
+  handleResolutionItems: 4,
   maxIncrement: 0,
   serverAnnounceCycle: 300,
   registrationTimeout: 700,

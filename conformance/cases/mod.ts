@@ -7,6 +7,7 @@
 import type { ConformanceCase } from "../types.ts";
 import { ELEMENT_CASES } from "./element.ts";
 import { REGISTRAR_ASAP_CASES } from "./registrar_asap.ts";
+import { REGISTRAR_ASAP_DETAIL_CASES } from "./registrar_asap_details.ts";
 import { REGISTRAR_ENRP_CASES } from "./registrar_enrp.ts";
 import { ASAP_ERROR_CASES, ENRP_ERROR_CASES } from "./registrar_errors.ts";
 import { REGISTRAR_KEEPALIVE_CASES } from "./registrar_keepalive.ts";
@@ -21,6 +22,7 @@ import { USER_CASES } from "./user.ts";
 /** All cases. */
 export const ALL_CASES: readonly ConformanceCase[] = [
   ...REGISTRAR_ASAP_CASES,
+  ...REGISTRAR_ASAP_DETAIL_CASES,
   ...REGISTRAR_KEEPALIVE_CASES,
   ...REGISTRAR_POLICY_CASES,
   ...REGISTRAR_POLICY_CHANGE_CASES,

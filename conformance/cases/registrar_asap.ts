@@ -169,6 +169,11 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
       });
       ctx.must(r.reject, "R=1 (refused)", "R=0 (accepted)");
       ctx.must(
+        sameBytes(r.poolHandle, handle),
+        "the request's Pool Handle in the refusal (RFC 5352 §2.2.2)",
+        "another handle",
+      );
+      ctx.must(
         (r.operationError ?? []).some((c) => c.code === code),
         `cause 0x${code.toString(16).padStart(4, "0")}`,
         causes(r.operationError),
@@ -620,6 +625,11 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
         r.operationError !== undefined && r.operationError.length > 0,
         "an Operational Error refusing it (cause 0x000a, say)",
         "none",
+      );
+      ctx.must(
+        sameBytes(r.poolHandle, handle) && r.poolElementId === id,
+        "the request's Pool Handle and PE Identifier in the response (RFC 5352 §2.2.4)",
+        `${hexId(r.poolElementId)}`,
       );
       const listed = idsOf(await resolveAt(ctx, proxy, handle));
       ctx.must(listed.includes(id), "the element still listed", "removed by a proxy");

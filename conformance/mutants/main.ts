@@ -122,9 +122,7 @@ async function main(argv: string[]): Promise<number> {
       { STRYKER_DENO: Deno.execPath(), NO_COLOR: "1" },
     );
     say(
-      `Stryker exited with ${code} after ${
-        Math.round((Date.now() - started) / 1000)
-      } s`,
+      `Stryker exited with ${code} after ${Math.round((Date.now() - started) / 1000)} s`,
     );
     if (code !== 0) return code;
   }
