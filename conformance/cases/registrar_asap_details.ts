@@ -8,12 +8,23 @@
  */
 
 import { encodeMessage } from "../../lib/protocol/codec.ts";
-import { UpdateAction } from "../../lib/protocol/constants.ts";
+import { TransportUse, UpdateAction } from "../../lib/protocol/constants.ts";
 import type { Identifier } from "../../lib/protocol/types.ts";
+import { transportParameter } from "../../lib/runtime/endpoint.ts";
 import type { CaseContext } from "../context.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
 import { FakeRegistrar } from "./fake_registrar.ts";
-import { causes, hexId, idsOf, registerAt, registerOk, resolveAt, sameBytes } from "./helpers.ts";
+import {
+  causes,
+  element,
+  eventually,
+  hexId,
+  idsOf,
+  registerAt,
+  registerOk,
+  resolveAt,
+  sameBytes,
+} from "./helpers.ts";
 
 const quick = (t: TargetTimers) => 4 * t.slack + 4000;
 
@@ -264,6 +275,81 @@ export const REGISTRAR_ASAP_DETAIL_CASES: readonly ConformanceCase[] = [
       const r = await registerAt(ctx, pe, handle, id);
       ctx.must(!r.reject, "the connection still serving (a registration accepted)", "refused");
       ctx.must(sameBytes(r.poolHandle, handle), "its Pool Handle in the response", "another");
+    },
+  },
+  {
+    id: "enrp/registrar/handle-update/peer-elements-not-by-proxy",
+    ref: "RFC 5352 §2.2.2, §3.2, RFC 5353 §3.3.1",
+    requirement:
+      "Elements another registrar is home of stay until their home removes them: an ASAP Deregistration for one over any connection of the registrar is not honoured (not by proxy), whether it was only announced by the peer or moved there from this registrar, and the loss of the connection a moved element once registered over does not remove it.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) => 1.5 * t.keepAliveInterval + t.keepAliveTimeout + 6 * t.slack + 8000,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const pe = await ctx.asap();
+      const moved = ctx.identifier();
+      pe.answerKeepAlives(handle, moved);
+      await registerOk(ctx, pe, handle, moved);
+      const pu = await ctx.asap();
+      const listed = element((await resolveAt(ctx, pu, handle)).poolElements, moved);
+      ctx.must(listed !== undefined, "the element registered", "not listed");
+      const local = pe.local;
+      const asapTransport = local === undefined ? undefined : transportParameter(
+        { address: local.address, port: local.port, transport: local.transport ?? "TCP" },
+        TransportUse.DataOnly,
+      );
+      const session = await ctx.listen("session");
+      const announced = ctx.identifier();
+      // No audit may bring back what the target dropped.
+      fake.freeze();
+      fake.update("add", handle, {
+        ...listed!,
+        homeRegistrarId: fake.id,
+        ...(asapTransport === undefined ? {} : { asapTransport }),
+      });
+      fake.update(
+        "add",
+        handle,
+        ctx.poolElement(announced, {
+          home: fake.id,
+          transport: listed!.userTransport,
+          asapTransport: transportParameter(session.endpoint, TransportUse.DataOnly),
+        }),
+      );
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) =>
+          element(r.poolElements, moved)?.homeRegistrarId === fake.id &&
+          element(r.poolElements, announced) !== undefined,
+        `both elements listed with the peer ${hexId(fake.id)} as their home`,
+        ctx.answerTime,
+      );
+      const proxy = await ctx.asap();
+      for (const id of [announced, moved]) {
+        proxy.send({ type: "Deregistration", poolHandle: handle, poolElementId: id });
+        await ctx.expecting(() =>
+          proxy.expectType("DeregistrationResponse", ctx.answerTime, "a Deregistration Response")
+        );
+      }
+      const after = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
+      ctx.must(
+        after.includes(announced) && after.includes(moved),
+        "both still listed after Deregistrations over another connection (not by proxy)",
+        after.map(hexId).join(", ") || "none",
+      );
+      pe.close();
+      const t = ctx.timers;
+      await ctx.sleep(1.5 * t.keepAliveInterval + t.keepAliveTimeout + t.slack);
+      const last = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
+      ctx.must(
+        last.includes(moved),
+        "the moved element still listed after its old connection closed (its home is the peer)",
+        last.map(hexId).join(", ") || "none",
+      );
     },
   },
 ];

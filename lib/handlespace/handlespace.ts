@@ -384,6 +384,11 @@ export class Handlespace {
       if (node.connection !== undefined) removeFromList(this.byConnection, node.connection, node);
       node.connection = connection;
       addToList(this.byConnection, CONNECTION_SLOT, connection, node);
+    } else if (connection === undefined && ownerChanged && node.connection !== undefined) {
+      // Moved home to another registrar (a Handle Update naming it): the element's old
+      // connection here no longer speaks for it, and its loss does not remove it.
+      removeFromList(this.byConnection, node.connection, node);
+      node.connection = undefined;
     }
   }
 

@@ -242,8 +242,11 @@ function deregister(s: RegistrarState, connection: Connection, m: Deregistration
   const node = s.handlespace.pool(m.poolHandle)?.elements.get(m.poolElementId);
   if (node !== undefined) {
     // "De-registration is NOT allowed by proxy" (RFC 5352 §2.2.2): only over the
-    // connection the element registered over.
-    const foreign = node.connection !== undefined && node.connection !== connection.id;
+    // connection the element registered over; an element another registrar is home
+    // of (learnt over ENRP) has none here, and its home deregisters it.
+    const foreign = node.connection === undefined
+      ? node.homeRegistrarId !== s.id
+      : node.connection !== connection.id;
     if (foreign) {
       s.send(connection.id, {
         type: "DeregistrationResponse",
