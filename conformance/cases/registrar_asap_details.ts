@@ -352,4 +352,36 @@ export const REGISTRAR_ASAP_DETAIL_CASES: readonly ConformanceCase[] = [
       );
     },
   },
+  {
+    id: "asap/registrar/registration/transport-use-mismatch-sctp",
+    ref: "RFC 5352 §3.1, RFC 5354 §3.4, §3.12",
+    requirement:
+      "Transport Use is kept consistent for SCTP pools too: into a pool of SCTP DATA ONLY elements, a registration with SCTP DATA PLUS CONTROL is refused with cause 0x0008, and the other way round.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: quick,
+    async run(ctx) {
+      const pe = await ctx.asap();
+      const sctp = (port: number, transportUse: number) => ({
+        type: "SCTP" as const,
+        port,
+        transportUse,
+        addresses: [ctx.config.listenHost],
+      });
+      for (const [first, second] of [[0, 1], [1, 0]] as const) {
+        const handle = ctx.poolHandle(`-${first}`);
+        const a = ctx.identifier();
+        await registerOk(ctx, pe, handle, a, { transport: sctp(4100, first) });
+        const b = ctx.identifier();
+        const r = await registerAt(ctx, pe, handle, b, { transport: sctp(4101, second) });
+        const what = `Transport Use ${second} into a pool of ${first}`;
+        ctx.must(r.reject, `${what} refused (R=1)`, "accepted");
+        ctx.must(
+          (r.operationError ?? []).some((c) => c.code === 0x0008),
+          `${what}: cause 0x0008 (Inconsistent Data/Control Configuration)`,
+          causes(r.operationError),
+        );
+      }
+    },
+  },
 ];

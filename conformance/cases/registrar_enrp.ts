@@ -700,6 +700,45 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "enrp/registrar/presence/checksum-follows-every-change",
+    ref: "RFC 5353 §3.6.1, §3.2.3, §2.3",
+    requirement:
+      "The registrar's own handle table and its Presence checksum follow every kind of change: an element added to a pool already listed, a new pool, a re-registration (counted once), a deregistration from a pool that stays, and the last element of a pool leaving.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) => 2 * quick(t) + 10 * t.peerHeartbeatCycle,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const [p, q] = [ctx.poolHandle("p"), ctx.poolHandle("q")];
+      const pe = await ctx.asap();
+      const [a, b, c] = [ctx.identifier(), ctx.identifier(), ctx.identifier()];
+      pe.answerKeepAlives(p, a, b);
+      pe.answerKeepAlives(q, c);
+      const name = (id: Identifier) => id === a ? "A" : id === b ? "B" : id === c ? "C" : hexId(id);
+      const expect = (what: string, ids: readonly Identifier[]) =>
+        checksumAgainstTable(ctx, fake, what, (owned) => {
+          const listed = owned.map((e) => e.element.identifier);
+          ctx.must(
+            listed.length === ids.length && ids.every((id) => listed.includes(id)),
+            `its own elements ${what}: ${ids.map(name).join(", ")}, each once`,
+            listed.map(name).join(", ") || "none",
+          );
+        });
+      await registerOk(ctx, pe, p, a, { policy: { type: "LeastUsed", load: 1000 } });
+      await expect("after A registered in pool P", [a]);
+      await registerOk(ctx, pe, p, b, { policy: { type: "LeastUsed", load: 2000 } });
+      await registerOk(ctx, pe, q, c, { policy: { type: "LeastUsed", load: 3000 } });
+      await expect("after B joined P and C a new pool Q", [a, b, c]);
+      await registerOk(ctx, pe, p, a, { policy: { type: "LeastUsed", load: 5000 } });
+      await expect("after A re-registered", [a, b, c]);
+      for (const [h, id, after] of [[p, b, [a, c]], [q, c, [a]]] as const) {
+        pe.send({ type: "Deregistration", poolHandle: h, poolElementId: id });
+        await ctx.expecting(() => pe.expectType("DeregistrationResponse", ctx.answerTime));
+        await expect(`after ${name(id)} deregistered`, after);
+      }
+    },
+  },
+  {
     id: "enrp/registrar/list/response-content",
     ref: "RFC 5353 §3.2.2.2, §2.6",
     requirement:
