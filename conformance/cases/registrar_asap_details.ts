@@ -384,4 +384,59 @@ export const REGISTRAR_ASAP_DETAIL_CASES: readonly ConformanceCase[] = [
       }
     },
   },
+  {
+    id: "enrp/registrar/unreachable/peer-owned-element",
+    ref: "RFC 5352 §3.5, RFC 5353 §3.3.2",
+    requirement:
+      "Endpoint Unreachable reports about an element another registrar is home of: the registrar keeps it until MAX-BAD-PE-REPORT reports (SHOULD: removes it then), and never announces anything about it to its peers (only the home does).",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const session = await ctx.listen("session");
+      const id = ctx.identifier();
+      fake.update(
+        "add",
+        handle,
+        ctx.poolElement(id, {
+          home: fake.id,
+          asapTransport: transportParameter(session.endpoint, TransportUse.DataOnly),
+        }),
+      );
+      const pu = await ctx.asap();
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => element(r.poolElements, id) !== undefined,
+        "the announced element listed",
+        ctx.answerTime,
+      );
+      const since = fake.peer.received.length;
+      const max = ctx.timers.maxBadPeReports;
+      for (let i = 0; i < max - 1; i++) {
+        pu.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: id });
+      }
+      const kept = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
+      ctx.must(kept.includes(id), `still listed after ${max - 1} reports`, "removed");
+      pu.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: id });
+      const gone = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
+      ctx.should(
+        !gone.includes(id),
+        `removed at the ${max}th report (MAX-BAD-PE-REPORT)`,
+        "listed",
+      );
+      await ctx.sleep(ctx.answerTime);
+      const told = fake.peer.received.slice(since).filter((m) =>
+        m.type === "HandleUpdate" && m.poolElement.identifier === id
+      );
+      ctx.must(
+        told.length === 0,
+        "no Handle Update about an element the peer is home of",
+        `${told.length}`,
+      );
+    },
+  },
 ];
