@@ -618,7 +618,8 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
     level: "MUST",
     role: "registrar-enrp",
     features: ["home-keepalive"],
-    timeout: (t) => oneTakeover(t) + 2 * t.keepAliveTimeout + 6 * t.slack,
+    timeout: (t) =>
+      oneTakeover(t) + 2 * t.keepAliveTimeout + 1.5 * t.keepAliveInterval + 8 * t.slack,
     async run(ctx) {
       const failing = await FakeRegistrar.join(ctx);
       const witness = await FakeRegistrar.join(ctx);
@@ -733,6 +734,20 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
         del !== undefined,
         `a Handle Update (DEL_PE) for ${hexId(eC.identifier)} to the peers`,
         "none",
+      );
+      // The ones that acknowledged (and never re-register) stay supervised by their new home.
+      const supervised = () =>
+        [hA, hB].every((h) =>
+          atShared().some((k) => !k.message.home && sameBytes(k.message.poolHandle, h))
+        );
+      const until = performance.now() + 1.5 * t.keepAliveInterval + 2 * t.slack;
+      while (!supervised() && performance.now() < until) await ctx.sleep(20);
+      ctx.must(
+        supervised(),
+        "periodic Endpoint Keep-Alives (H=0) for the elements that acknowledged, at their endpoint, within one and a half keep-alive intervals",
+        atShared().map((x) =>
+          `${x.message.home ? "H=1" : "H=0"} for "${bytesToJson(x.message.poolHandle)}"`
+        ).join(", "),
       );
     },
   },

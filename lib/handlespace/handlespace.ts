@@ -392,6 +392,18 @@ export class Handlespace {
     }
   }
 
+  /**
+   * Ties an element to the connection it is reached over from now on (the
+   * connection a takeover's Home keep-alive went out on): keep-alives follow
+   * it there, and its loss removes the element as for a registration.
+   */
+  attach(node: PoolElementNode, connection: ConnectionKey): void {
+    if (node.connection === connection) return;
+    if (node.connection !== undefined) removeFromList(this.byConnection, node.connection, node);
+    node.connection = connection;
+    addToList(this.byConnection, CONNECTION_SLOT, connection, node);
+  }
+
   /** Records an element under its owner, with the checksums. */
   private own(node: PoolElementNode): void {
     addToList(this.byOwner, OWNER_SLOT, node.homeRegistrarId, node);

@@ -399,6 +399,8 @@ export function sendHomeKeepAlives(s: RegistrarState, connection: Connection): v
   s.pendingHome.delete(connection.id);
   for (const node of group) {
     if (node.pool.elements.get(node.identifier) !== node) continue;
+    // Supervised over this connection from now on, re-registered or not (RFC 5352 §3.4).
+    if (node.homeRegistrarId === s.id) s.handlespace.attach(node, connection.id);
     s.send(connection.id, {
       type: "EndpointKeepAlive",
       home: true,
