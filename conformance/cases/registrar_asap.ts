@@ -755,7 +755,7 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
     level: "MUST",
     role: "registrar-asap",
     features: ["announce"],
-    timeout: (t) => 4 * t.serverAnnounceCycle + 6 * t.slack + 5000,
+    timeout: (t) => 6 * t.serverAnnounceCycle + 6 * t.slack + 5000,
     async run(ctx) {
       const settings = ctx.config.announce ??
         ctx.unsupported("the target's announce channel is not known (--announce GROUP:PORT)");
@@ -771,12 +771,12 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
       const home = element((await resolveAt(ctx, await ctx.asap(), handle)).poolElements, id)
         ?.homeRegistrarId;
       const t = ctx.timers;
-      await ctx.sleep(2.5 * t.serverAnnounceCycle + t.slack);
+      await ctx.sleep(4.5 * t.serverAnnounceCycle + t.slack);
       const own = heard.filter((h) => h.message.registrarId === home);
       ctx.must(
         own.length >= 2,
         `at least two Server Announces of the target (${hexId(home ?? ctx.zero)}) in ${
-          2.5 * t.serverAnnounceCycle + t.slack
+          4.5 * t.serverAnnounceCycle + t.slack
         } ms`,
         `${own.length} (from ${
           [...new Set(heard.map((h) => hexId(h.message.registrarId)))].join(", ") || "nobody"
@@ -799,6 +799,13 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
         gaps.every((g) => g >= t.serverAnnounceCycle / 2),
         `no more often than about every T6-Serverannounce (${t.serverAnnounceCycle} ms)`,
         `gaps ${gaps.join(", ")} ms`,
+      );
+      // One late gap may be the machine; their median is the target's cycle (±50 %).
+      const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)];
+      ctx.should(
+        median <= 1.5 * t.serverAnnounceCycle,
+        `the median gap at most one and a half T6-Serverannounce (${t.serverAnnounceCycle} ms)`,
+        `${median} ms (gaps ${gaps.join(", ")})`,
       );
     },
   },
