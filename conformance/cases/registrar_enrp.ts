@@ -874,6 +874,23 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         "DEL_PE",
         `action ${u.updateAction}`,
       );
+      // Timed by the ENRP clock: from the last keep-alive the element left unanswered.
+      const deletedAt = fake.peer.receivedAt[fake.peer.received.indexOf(u)];
+      const kept = pe.received.flatMap((m, i) =>
+        m.type === "EndpointKeepAlive" && pe.receivedAt[i] <= deletedAt ? [pe.receivedAt[i]] : []
+      );
+      const gap = Math.round(deletedAt - kept[kept.length - 1]);
+      const late = Math.max(100, t.slack / 4);
+      ctx.must(
+        kept.length > 0 && gap >= t.keepAliveTimeout - 50,
+        `not removed before the keep-alive timeout (${t.keepAliveTimeout} ms) after the keep-alive`,
+        kept.length === 0 ? "no keep-alive before it" : `DEL_PE ${gap} ms after it`,
+      );
+      ctx.should(
+        gap <= t.keepAliveTimeout + late,
+        `removed within ${late} ms of the keep-alive timeout (${t.keepAliveTimeout} ms)`,
+        `DEL_PE ${gap} ms after the keep-alive`,
+      );
     },
   },
   {
