@@ -23,6 +23,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { commonTokens, declareClassPlugin, PluginKind, tokens } from "@stryker-mutator/api/plugin";
 import { DryRunStatus, MutantRunStatus, TestStatus } from "@stryker-mutator/api/test-runner";
+import { staticRoles } from "./static_roles.mjs";
 
 export const DENO_VERSION = "2.9.6";
 const RUN_SCRIPT = "conformance/mutants/run.ts";
