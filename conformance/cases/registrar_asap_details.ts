@@ -136,7 +136,8 @@ export const REGISTRAR_ASAP_DETAIL_CASES: readonly ConformanceCase[] = [
       "Each element's registration ends at its own Registration Life, whatever the order they registered in and however re-registrations changed their lives: a life shortened by a re-registration ends early, one lengthened ends late.",
     level: "MUST",
     role: "registrar-asap",
-    timeout: (t) => 6 * t.slack + 12_000,
+    // Lives up to 5 units of max(1000, 2 × slack), polled for 2 × slack more.
+    timeout: (t) => 5 * Math.max(1000, 2 * t.slack) + 6 * t.slack + 8000,
     async run(ctx) {
       const t = ctx.timers;
       // Lives far apart compared with the slack: S short, M medium, L long.

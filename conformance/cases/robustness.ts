@@ -13,6 +13,7 @@ import { healthCheck, networkFuzz } from "../network.ts";
 import type { Peer } from "../peer.ts";
 import { sampleMessages } from "../samples.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
+import { hexId, registerAt, registerOk, resolveAt } from "./helpers.ts";
 
 const slow = (t: TargetTimers) => 20 * t.slack + 30_000;
 
@@ -264,6 +265,34 @@ export const ROBUSTNESS_CASES: readonly ConformanceCase[] = [
         );
       }
       ctx.note(`${stats.messages} mutated ENRP messages in ${stats.bursts} bursts`);
+    },
+  },
+  {
+    // Last of all: a target that fails it may not serve any case after it (RSPLIB 3.4.4 ends).
+    id: "robustness/weighted-random-nothing-to-draw",
+    ref: "RFC 5352 §3.3, RFC 5356 §4.4",
+    requirement:
+      "A Handle Resolution for a Weighted Random pool whose only element has weight 0 (nothing to draw) is still answered, listing nothing but that element, and the registrar keeps serving.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: (t) => 4 * t.slack + 4000,
+    async run(ctx) {
+      const pe = await ctx.asap();
+      const handle = ctx.poolHandle();
+      const id = ctx.identifier();
+      pe.answerKeepAlives(handle, id);
+      await registerOk(ctx, pe, handle, id, { policy: { type: "WeightedRandom", weight: 0 } });
+      const pu = await ctx.asap();
+      for (const items of [undefined, 0xffffffff]) {
+        const r = await resolveAt(ctx, pu, handle, items);
+        ctx.must(
+          r.poolElements.every((e) => e.identifier === id),
+          "a Handle Resolution Response listing nothing but the element",
+          r.poolElements.map((e) => hexId(e.identifier)).join(", "),
+        );
+      }
+      const again = await registerAt(ctx, await ctx.asap(), ctx.poolHandle("-2"), ctx.identifier());
+      ctx.must(!again.reject, "still serving (a registration accepted)", "refused");
     },
   },
 ];

@@ -54,6 +54,12 @@ import { HOST_AS_SEEN_BY_VM, RsplibVm, VM_ADDRESS, VM_FORWARDED_UDP } from "./vm
  * cases fail scenario 4.
  */
 export const KNOWN_RSPLIB_DEVIATIONS: Readonly<Record<string, string>> = {
+  "asap/registrar/registration/expiry-order":
+    "a re-registration keeps the first Registration Life (as in update-transport): the element re-registered with a shorter life is removed only when its first one ends",
+  "enrp/registrar/handle-update/peer-elements-not-by-proxy":
+    "grants an ASAP Deregistration of an element a peer is home of over any connection (deregistration by proxy, as in deregistration/not-by-proxy) and drops it",
+  "robustness/weighted-random-nothing-to-draw":
+    "the registrar process ends at a Handle Resolution for a Weighted Random pool whose only element has weight 0: the connection closes and no association is accepted any more (the case runs last for that reason)",
   "asap/registrar/registration/transport-mismatch":
     "refuses with its internal cause 0x100a (RSPERR_WRONG_PROTOCOL), not 0x0007 Inconsistent Transport Type",
   "asap/registrar/error/unrecognized-message":
