@@ -158,7 +158,10 @@ export async function startBuiltinTargets(
         pu.connect(pool, {}, { timeout: 60_000 }).then((s) => {
           session = s;
           sessions.push(s);
-          for (const line of pending.splice(0)) s.send(line);
+          // The case may have ended (and closed the user) before the session came up.
+          try {
+            for (const line of pending.splice(0)) s.send(line);
+          } catch { /* closed meanwhile */ }
         }, () => {});
         return (line: string) => {
           if (session === undefined) pending.push(line + "\n");

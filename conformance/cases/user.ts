@@ -112,6 +112,7 @@ async function setup(
   policies: readonly PoolMemberSelectionPolicy[] = [{ type: "RoundRobin" }, {
     type: "RoundRobin",
   }],
+  options: { overallPolicy?: boolean } = {},
 ): Promise<Setup> {
   const registrarListener = await ctx.listen("asap");
   const elements = await suiteElements(ctx, policies);
@@ -120,7 +121,10 @@ async function setup(
     startup(ctx.timers),
     "the user connecting to its registrar",
   );
-  serve(registrar, pool, () => ({ elements: elements.map((e) => e.element), policy: policies[0] }));
+  serve(registrar, pool, () => ({
+    elements: elements.map((e) => e.element),
+    ...(options.overallPolicy === false ? {} : { policy: policies[0] }),
+  }));
   return {
     pool,
     registrar,
@@ -333,6 +337,73 @@ export const USER_CASES: readonly ConformanceCase[] = [
         order.join() === "0,1,2",
         "in list order, starting with the first",
         order.map((i) => i + 1).join(", "),
+      );
+    },
+  },
+  {
+    id: "asap/user/selection/round-robin-without-overall-policy",
+    ref: "RFC 5352 §2.2.6, RFC 5356 §4.1.3",
+    requirement:
+      "A Handle Resolution Response without the (optional) overall Policy parameter still tells the pool's policy through its elements' own: a pool user of such a Round Robin pool sends successive sessions to successive elements.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const rr: PoolMemberSelectionPolicy = { type: "RoundRobin" };
+      const s = await setup(ctx, [rr, rr, rr], { overallPolicy: false });
+      const open = opener(ctx, s.user);
+      s.send("one");
+      await sessionsInAll(ctx, s, 1, startup(ctx.timers));
+      for (let k = 2; k <= 3; k++) {
+        open(`session ${k}`);
+        await sessionsInAll(ctx, s, k, ctx.answerTime);
+      }
+      const counts = sessionCounts(s);
+      ctx.must(
+        counts.every((c) => c === 1),
+        "three sessions on three elements",
+        counts.join(" + "),
+      );
+    },
+  },
+  {
+    id: "asap/user/resolution/other-pool-ignored",
+    ref: "RFC 5352 §2.2.6, §3.3",
+    requirement:
+      "A Handle Resolution Response is for the pool it names: a pool user given one for another pool first does not use its elements, and uses the answer for its own pool.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const registrarListener = await ctx.listen("asap");
+      const [mine] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const [stranger] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
+      const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
+      const other = ctx.poolHandle("-other");
+      let answered = false;
+      const answer = () => {
+        if (answered) return;
+        answered = true;
+        registrar.send({
+          type: "HandleResolutionResponse",
+          poolHandle: other,
+          policy: { type: "RoundRobin" },
+          poolElements: [stranger.element],
+        });
+        setTimeout(() => serve(registrar, pool, () => ({ elements: [mine.element] })), 100);
+      };
+      registrar.respond((m) => {
+        if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) answer();
+        return false;
+      });
+      if (registrar.received.some((m) => m.type === "HandleResolution")) answer();
+      user.send("hello");
+      await mine.listener.next(startup(ctx.timers), "a session to the pool's own element");
+      ctx.must(
+        stranger.listener.accepted.length === 0,
+        "no session to the element of the other pool",
+        `${stranger.listener.accepted.length}`,
       );
     },
   },
