@@ -290,6 +290,67 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       await stopping;
     },
   },
+  ...([
+    ["registered", "once its registration was confirmed (a keep-alive answered)"],
+    ["registering", "right after its registration was accepted"],
+  ] as const).map(([when, what]): ConformanceCase => ({
+    id: `asap/element/deregistration/waits-${when}`,
+    ref: "RFC 5352 §3.2 (T3-Deregistration), §3.1",
+    requirement:
+      `A pool element stopping ${what} deregisters with its pool handle and identifier, sends no Registration while it waits for the Deregistration Response, and ends the association once it gets it.`,
+    level: "SHOULD",
+    role: "element",
+    features: ["controlled"],
+    timeout: (t) => startup(t) + 8 * t.slack + 3000,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const { pool, element } = await startElement(ctx, [a]);
+      const { peer, registration: r } = await registration(ctx, a);
+      accept(peer, r);
+      if (when === "registered") {
+        peer.send({
+          type: "EndpointKeepAlive",
+          poolHandle: pool,
+          registrarId: ctx.identifier(),
+          home: false,
+        });
+        await ctx.expecting(() =>
+          peer.expectType("EndpointKeepAliveAck", ctx.answerTime, "an Endpoint Keep-Alive Ack")
+        );
+      }
+      const stopping = element.stop();
+      const d = await ctx.expecting(() =>
+        peer.expectType("Deregistration", ctx.answerTime + 2000, "an ASAP Deregistration")
+      );
+      ctx.must(
+        d.poolElementId === r.poolElement.identifier && sameBytes(d.poolHandle, pool),
+        "its pool handle and identifier",
+        hexId(d.poolElementId),
+      );
+      // Held back longer than T2 and the re-registration interval of the built-in run.
+      const since = peer.received.length;
+      await ctx.sleep(1200);
+      const meanwhile = peer.received.slice(since).map((m) => m.type);
+      ctx.should(
+        !meanwhile.includes("Registration") && !peer.closed,
+        "nothing but waiting for the Deregistration Response (no Registration, the association kept)",
+        `${meanwhile.join(", ") || "nothing"}${peer.closed ? ", then closed" : ""}`,
+      );
+      const answeredAt = performance.now();
+      peer.send({
+        type: "DeregistrationResponse",
+        poolHandle: pool,
+        poolElementId: d.poolElementId,
+      });
+      while (!peer.closed && performance.now() - answeredAt < 700) await ctx.sleep(10);
+      ctx.should(
+        peer.closed,
+        "the association ended within 700 ms of the Deregistration Response",
+        "still open",
+      );
+      await stopping;
+    },
+  })),
   {
     id: "asap/element/registration/policy",
     ref: "RFC 5352 §3.1, RFC 5356 §4.2",

@@ -119,11 +119,11 @@ export const REGISTRAR_ASAP_DETAIL_CASES: readonly ConformanceCase[] = [
         "cause 0x0003 (Invalid Values) for port 0",
         causes(r1.operationError),
       );
-      const r2 = await registerAt(ctx, pe, handle, 0);
+      const r2 = await registerAt(ctx, pe, handle, ctx.zero);
       ctx.should(r2.reject, "PE Identifier 0 refused (R=1)", "accepted");
       const listed = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
       ctx.should(
-        !listed.includes(portZero) && !listed.includes(0),
+        !listed.includes(portZero) && !listed.includes(ctx.zero),
         "neither listed",
         listed.map(hexId).join(", "),
       );
