@@ -367,6 +367,38 @@ export const USER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/user/selection/unknown-policy",
+    ref: "RFC 5352 §3.3, §3.8, RFC 5354 §3.5 (policy parameters)",
+    requirement:
+      "A pool user given elements with a pool member selection policy it does not know still uses them, and when the one it uses fails it moves the session to the other one, not back to the failed one.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 8 * t.slack,
+    async run(ctx) {
+      const unknown: PoolMemberSelectionPolicy = {
+        type: "Unknown",
+        policyType: 0x7f,
+        data: new Uint8Array([0, 0, 0, 1]),
+      };
+      const s = await setup(ctx, [unknown, unknown]);
+      s.send("hello");
+      const { session, index } = await firstSession(ctx, s);
+      const before = sessionCounts(s);
+      session.close(true);
+      const deadline = performance.now() + startup(ctx.timers);
+      let now = sessionCounts(s);
+      while (now.every((c, i) => c === before[i]) && performance.now() < deadline) {
+        await ctx.sleep(20);
+        now = sessionCounts(s);
+      }
+      ctx.must(
+        now[1 - index] > before[1 - index],
+        `the session moved to element ${2 - index}`,
+        now[index] > before[index] ? "it went back to the failed element" : "no new session",
+      );
+    },
+  },
+  {
     id: "asap/user/resolution/other-pool-ignored",
     ref: "RFC 5352 §2.2.6, §3.3",
     requirement:
