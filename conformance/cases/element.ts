@@ -193,6 +193,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       ctx.note(
         `registered at ${first.at === a ? "the first" : "the second"} registrar; it fails now`,
       );
+      const lostAt = performance.now();
       first.peer.close(true);
       await first.at.close();
       const { peer, registration: again } = await registration(
@@ -206,6 +207,14 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         hexId(again.poolElement.identifier),
       );
       accept(peer, again);
+      // The lost association is the home's failure (RFC 5352 §3.7.1): no waiting for a timer.
+      const t = ctx.timers;
+      const took = Math.round(performance.now() - lostAt);
+      ctx.should(
+        took <= t.registrationTimeout + t.slack / 2,
+        `registered at the other registrar within T2 (${t.registrationTimeout} ms) and half the slack of losing the first`,
+        `after ${took} ms`,
+      );
     },
   },
   {
@@ -528,16 +537,21 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       const { pool } = await startElement(ctx, [a]);
       const { peer, registration: r } = await registration(ctx, a);
       accept(peer, r);
-      peer.send({
-        type: "EndpointKeepAlive",
-        home: false,
-        registrarId: ctx.identifier(),
-        poolHandle: ctx.poolHandle("-other"),
-      });
+      // Longer, of the same length but for the last byte, and a prefix of its own.
+      const sameLength = pool.slice();
+      sameLength[sameLength.length - 1] ^= 0x01;
+      for (const other of [ctx.poolHandle("-other"), sameLength, pool.slice(0, -1)]) {
+        peer.send({
+          type: "EndpointKeepAlive",
+          home: false,
+          registrarId: ctx.identifier(),
+          poolHandle: other,
+        });
+      }
       await ctx.expecting(() =>
         peer.expectNothing(
           (m) => m.type === "EndpointKeepAliveAck",
-          "Keep-Alive Ack for another pool",
+          "Keep-Alive Ack for another pool (a longer handle, one differing in its last byte, a prefix)",
           ctx.answerTime,
         )
       );
