@@ -361,6 +361,40 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     },
   })),
   {
+    id: "asap/element/robustness/stray-deregistration-response",
+    ref: "RFC 5352 §3.2, §3.1",
+    requirement:
+      "A registered pool element that gets a Deregistration Response it never asked for ignores it: it keeps its association and re-registers as before.",
+    level: "SHOULD",
+    role: "element",
+    timeout: (t) => startup(t) + 120_000,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const { pool } = await startElement(ctx, [a]);
+      const { peer, registration: r } = await registration(ctx, a);
+      accept(peer, r);
+      peer.send({
+        type: "DeregistrationResponse",
+        poolHandle: pool,
+        poolElementId: r.poolElement.identifier,
+      });
+      const life = r.poolElement.registrationLife;
+      if (life > 110_000) {
+        ctx.unsupported(`a registration life of ${life} ms is longer than this case may wait`);
+      }
+      const again = await peer.expect(
+        (m) => m.type === "Registration",
+        "a re-registration on the same association",
+        life,
+      ).catch(() => undefined);
+      ctx.should(
+        again !== undefined && !peer.closed,
+        "the association kept and a re-registration within the registration life",
+        peer.closed ? "the association closed" : "no re-registration",
+      );
+    },
+  },
+  {
     id: "asap/element/registration/policy",
     ref: "RFC 5352 §3.1, RFC 5356 §4.2",
     requirement:

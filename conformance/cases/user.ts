@@ -399,6 +399,44 @@ export const USER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/user/resolution/stray-messages",
+    ref: "RFC 5352 §3.3, §2.2.14",
+    requirement:
+      "A pool user whose registrar sends it an ASAP Error and an Endpoint Keep-Alive before answering its Handle Resolution is not thrown by them: it uses the answer when it comes.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const registrarListener = await ctx.listen("asap");
+      const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
+      const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
+      let answered = false;
+      const answer = () => {
+        if (answered) return;
+        answered = true;
+        registrar.send({
+          type: "AsapError",
+          operationError: [{ code: 0x0002, info: new Uint8Array([0x05, 0, 0, 4]) }],
+        });
+        registrar.send({
+          type: "EndpointKeepAlive",
+          poolHandle: pool,
+          registrarId: ctx.identifier(),
+          home: false,
+        });
+        setTimeout(() => serve(registrar, pool, () => ({ elements: [e.element] })), 100);
+      };
+      registrar.respond((m) => {
+        if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) answer();
+        return false;
+      });
+      if (registrar.received.some((m) => m.type === "HandleResolution")) answer();
+      user.send("hello");
+      await e.listener.next(startup(ctx.timers), "a session to the element");
+    },
+  },
+  {
     id: "asap/user/resolution/other-pool-ignored",
     ref: "RFC 5352 §2.2.6, §3.3",
     requirement:
@@ -747,6 +785,16 @@ export const USER_CASES: readonly ConformanceCase[] = [
         asked !== undefined,
         `a new Handle Resolution after stale.cache.value (${ctx.timers.staleCache} ms)`,
         "none",
+      );
+      // The new resolution serves the new session only: the working one stays where it is.
+      await sessionsInAll(ctx, s, 2, ctx.answerTime);
+      await ctx.sleep(ctx.timers.slack / 2);
+      const counts = sessionCounts(s);
+      const first = s.elements.flatMap((e) => e.listener.accepted)[0];
+      ctx.should(
+        counts.reduce((x, y) => x + y, 0) === 2 && !first.closed,
+        "one new session connection in all, the first session's connection kept",
+        `${counts.join(" + ")} connections${first.closed ? ", the first one closed" : ""}`,
       );
     },
   },
