@@ -644,7 +644,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     id: "asap/element/hunt/server-announce",
     ref: "RFC 5352 §3.6",
     requirement:
-      "A pool element with no registrar configured finds one by the ASAP Server Announces it hears and registers there.",
+      "A pool element with no registrar configured finds one by the ASAP Server Announces it hears (other ASAP messages on the channel ignored) and registers there.",
     level: "MUST",
     role: "element",
     features: ["announce"],
@@ -663,8 +663,24 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         registrarId: ctx.identifier(),
         transports: [transportParameter(a.endpoint)],
       }, { profile: ctx.config.profile });
-      channel.send(announce);
-      const timer = setInterval(() => channel.send(announce), 200);
+      // Other ASAP messages on the channel are no announces: they must not disturb the hunt.
+      const others = [
+        encodeMessage({
+          type: "EndpointKeepAlive",
+          poolHandle: ctx.poolHandle(),
+          registrarId: ctx.identifier(),
+          home: false,
+        }, { profile: ctx.config.profile }),
+        encodeMessage({ type: "HandleResolution", poolHandle: ctx.poolHandle() }, {
+          profile: ctx.config.profile,
+        }),
+      ];
+      const send = () => {
+        for (const m of others) channel.send(m);
+        channel.send(announce);
+      };
+      send();
+      const timer = setInterval(send, 200);
       ctx.onCleanup(() => clearInterval(timer));
       const pool = ctx.poolHandle();
       const element = await driver.start({

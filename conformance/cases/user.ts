@@ -900,7 +900,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
     id: "asap/user/hunt/server-announce",
     ref: "RFC 5352 §3.6",
     requirement:
-      "A pool user with no registrar configured finds one by the ASAP Server Announces it hears and resolves the pool there.",
+      "A pool user with no registrar configured finds one by the ASAP Server Announces it hears (other ASAP messages on the channel ignored) and resolves the pool there.",
     level: "MUST",
     role: "user",
     features: ["announce"],
@@ -917,8 +917,24 @@ export const USER_CASES: readonly ConformanceCase[] = [
         registrarId: ctx.identifier(),
         transports: [transportParameter(a.endpoint)],
       }, { profile: ctx.config.profile });
-      channel.send(announce);
-      const timer = setInterval(() => channel.send(announce), 200);
+      // Other ASAP messages on the channel are no announces: they must not disturb the hunt.
+      const others = [
+        encodeMessage({
+          type: "EndpointKeepAlive",
+          poolHandle: ctx.poolHandle(),
+          registrarId: ctx.identifier(),
+          home: false,
+        }, { profile: ctx.config.profile }),
+        encodeMessage({ type: "HandleResolution", poolHandle: ctx.poolHandle() }, {
+          profile: ctx.config.profile,
+        }),
+      ];
+      const send = () => {
+        for (const m of others) channel.send(m);
+        channel.send(announce);
+      };
+      send();
+      const timer = setInterval(send, 200);
       ctx.onCleanup(() => clearInterval(timer));
       const pool = ctx.poolHandle();
       const user = await driver.start({
