@@ -559,6 +559,23 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/element/hunt/registrar-later",
+    ref: "RFC 5352 §3.6",
+    requirement:
+      "A pool element whose only registrar is not there yet keeps hunting (without a storm of attempts) and registers once it is.",
+    level: "MUST",
+    role: "element",
+    timeout: (t) => 2 * startup(t) + 4 * t.slack,
+    async run(ctx) {
+      const port = await closedPort(ctx);
+      await startElement(ctx, [{ address: ctx.config.listenHost, port }]);
+      await ctx.sleep(1500);
+      const later = await ctx.listen("asap", port);
+      const { peer, registration: r } = await registration(ctx, later, startup(ctx.timers));
+      accept(peer, r);
+    },
+  },
+  {
     id: "asap/element/keepalive/other-pool-discarded",
     ref: "RFC 5352 §3.4 (KA1)",
     requirement:

@@ -874,6 +874,26 @@ export const USER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/user/hunt/registrar-later",
+    ref: "RFC 5352 §3.6",
+    requirement:
+      "A pool user whose only registrar is not there yet keeps hunting and resolves the pool once it is.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => 2 * startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const port = await closedPort(ctx, "asap");
+      const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const { pool, user } = await startUser(ctx, [{ address: ctx.config.listenHost, port }]);
+      user.send("hello");
+      await ctx.sleep(1500);
+      const later = await ctx.listen("asap", port);
+      const registrar = await later.next(startup(ctx.timers), "the user connecting once it is up");
+      serve(registrar, pool, () => ({ elements: [e.element] }));
+      await e.listener.next(startup(ctx.timers), "a session to the element");
+    },
+  },
+  {
     id: "asap/user/resolution/no-storm",
     ref: "RFC 5352 §3.3, RFC 5355 §2.13",
     requirement:
