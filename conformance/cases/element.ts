@@ -576,6 +576,35 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/element/registration/distinct-identifiers",
+    ref: "RFC 5352 §3.1, RFC 5354 §3.10",
+    requirement:
+      "Two pool elements of one pool register with different, non-zero PE identifiers (each chosen at random: a false failure 2^-32).",
+    level: "MUST",
+    role: "element",
+    timeout: (t) => 2 * startup(t) + 4 * t.slack,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const { pool } = await startElement(ctx, [a]);
+      const first = await registration(ctx, a);
+      accept(first.peer, first.registration);
+      const driver = ctx.config.element!;
+      const second = await driver.start({
+        registrars: [a.endpoint],
+        pool: new TextDecoder().decode(pool),
+      });
+      ctx.onCleanup(() => second.kill());
+      const other = await registration(ctx, a);
+      accept(other.peer, other.registration);
+      const [x, y] = [first, other].map((r) => r.registration.poolElement.identifier);
+      ctx.must(
+        x !== y && x !== ctx.zero && y !== ctx.zero,
+        "two different non-zero identifiers",
+        `${hexId(x)} and ${hexId(y)}`,
+      );
+    },
+  },
+  {
     id: "asap/element/keepalive/other-pool-discarded",
     ref: "RFC 5352 §3.4 (KA1)",
     requirement:
