@@ -894,6 +894,51 @@ export const USER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/user/hunt/registrar-lost",
+    ref: "RFC 5352 §3.6, §3.7.1, §3.5, §3.8",
+    requirement:
+      "A pool user whose registrar connection fails finds its other registrar: when its element fails afterwards, it reports the element there (Endpoint Unreachable), asks there again, and the session comes back.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => 3 * startup(t) + 8 * t.slack,
+    async run(ctx) {
+      if (ctx.config.user!.severalRegistrars !== true) {
+        ctx.unsupported("the user driver takes one registrar ({registrars} in --spawn-user)");
+      }
+      const a = await ctx.listen("asap");
+      const b = await ctx.listen("asap");
+      const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const { pool, user } = await startUser(ctx, [a.endpoint, b.endpoint]);
+      const first = await Promise.race([
+        a.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, other: b })),
+        b.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, other: a })),
+      ]);
+      serve(first.peer, pool, () => ({ elements: [e.element] }));
+      user.send("hello");
+      const session = await e.listener.next(startup(ctx.timers), "a session to the element");
+      ctx.note("the registrar fails, then the element's session");
+      first.peer.close(true);
+      const second = await first.other.next(startup(ctx.timers), "the user at the other registrar");
+      serve(second, pool, () => ({ elements: [e.element] }));
+      await ctx.sleep(ctx.timers.slack / 2);
+      session.close(true);
+      const report = await receivedSince(
+        ctx,
+        second,
+        0,
+        (m) => m.type === "EndpointUnreachable" && m.poolElementId === e.element.identifier,
+        ctx.answerTime + ctx.timers.slack,
+      );
+      ctx.should(report !== undefined, "an Endpoint Unreachable for the element there", "none");
+      await e.listener.next(startup(ctx.timers), "the session back on the element");
+      ctx.must(
+        second.received.some((m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)),
+        "a Handle Resolution at the other registrar",
+        "none",
+      );
+    },
+  },
+  {
     id: "asap/user/resolution/no-storm",
     ref: "RFC 5352 §3.3, RFC 5355 §2.13",
     requirement:
