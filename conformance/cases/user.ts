@@ -962,6 +962,36 @@ export const USER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/user/resolution/failed-session-stays-failed",
+    ref: "RFC 5352 §3.3",
+    requirement:
+      "A session that failed because the pool had no element stays failed: once the pool has one, a new session connects to it, and only that one.",
+    level: "SHOULD",
+    role: "user",
+    timeout: (t) => startup(t) + 4 * t.requestTimeout + 6 * t.slack,
+    async run(ctx) {
+      const registrarListener = await ctx.listen("asap");
+      const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
+      const open = opener(ctx, user);
+      user.send("hello");
+      const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
+      let elements: PoolElementParameter[] = [];
+      serve(registrar, pool, () => ({ elements }));
+      // Answered with Unknown Pool Handle: the first session fails.
+      await ctx.sleep(ctx.answerTime);
+      elements = [e.element];
+      open("second");
+      await e.listener.next(startup(ctx.timers), "a session to the element");
+      await ctx.sleep(ctx.timers.slack);
+      ctx.should(
+        e.listener.accepted.length === 1,
+        "one session connection (the failed session does not come back)",
+        `${e.listener.accepted.length}`,
+      );
+    },
+  },
+  {
     id: "asap/user/hunt/server-announce",
     ref: "RFC 5352 §3.6",
     requirement:
