@@ -499,6 +499,37 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/element/registration/load-update-while-registering",
+    ref: "RFC 5356 §5, RFC 5352 §3.1",
+    requirement:
+      "A pool element of an adaptive policy whose load changes while its first registration is still unanswered registers the new load at once, not only when T2 runs out.",
+    level: "SHOULD",
+    role: "element",
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const { element } = await startElement(ctx, [a], { type: "LeastUsed", load: 0x20000000 });
+      const updatePolicy = element.updatePolicy?.bind(element) ??
+        ctx.unsupported("the element driver cannot change the element's load");
+      const { peer } = await registration(ctx, a);
+      // The Registration is left unanswered.
+      const t = ctx.timers;
+      updatePolicy({ type: "LeastUsed", load: 0xc0000000 });
+      const window = Math.max(100, t.registrationTimeout / 2);
+      const update = await peer.expect(
+        (m) => m.type === "Registration",
+        "a registration with the new load",
+        window,
+      ).catch(() => undefined);
+      ctx.should(
+        update?.type === "Registration" && update.poolElement.policy.type === "LeastUsed" &&
+          update.poolElement.policy.load === 0xc0000000,
+        `a registration with the new load within ${Math.round(window)} ms (half of T2)`,
+        update === undefined ? "none" : JSON.stringify(update),
+      );
+    },
+  },
+  {
     id: "asap/element/registration/unanswered",
     ref: "RFC 5352 §3.1 (T2-registration), §3.6, §7.3 (MAX-REG-ATTEMPT)",
     requirement:
