@@ -530,6 +530,72 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/element/registration/load-update-after-rehoming",
+    ref: "RFC 5356 §5, RFC 5352 §3.1, §3.6",
+    requirement:
+      "A pool element of an adaptive policy that moved to another registrar (its first one failed) still registers a changed load there at once.",
+    level: "SHOULD",
+    role: "element",
+    timeout: (t) => 2 * startup(t) + 60_000,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const b = await ctx.listen("asap");
+      const { element } = await startElement(ctx, [a, b], {
+        type: "LeastUsed",
+        load: 0x20000000,
+      });
+      const updatePolicy = element.updatePolicy?.bind(element) ??
+        ctx.unsupported("the element driver cannot change the element's load");
+      const first = await Promise.race([
+        a.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, at: a, other: b })),
+        b.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, at: b, other: a })),
+      ]);
+      const r = await ctx.expecting(() =>
+        first.peer.expectType("Registration", startup(ctx.timers), "a Registration")
+      );
+      accept(first.peer, r);
+      // Its acceptance processed (a keep-alive answered) before the registrar fails.
+      first.peer.send({
+        type: "EndpointKeepAlive",
+        poolHandle: r.poolHandle,
+        registrarId: ctx.identifier(),
+        home: false,
+      });
+      await ctx.expecting(() =>
+        first.peer.expectType("EndpointKeepAliveAck", ctx.answerTime, "a Keep-Alive Ack")
+      );
+      first.peer.close(true);
+      await first.at.close();
+      const { peer, registration: again } = await registration(ctx, first.other);
+      accept(peer, again);
+      const life = again.poolElement.registrationLife;
+      // Right after a periodic re-registration there, so the next one is far away.
+      const periodic = await ctx.expecting(() =>
+        peer.expectType("Registration", life, "a periodic re-registration")
+      );
+      accept(peer, periodic);
+      const at = performance.now();
+      const next = await ctx.expecting(() =>
+        peer.expectType("Registration", life, "the next periodic re-registration")
+      );
+      accept(peer, next);
+      const interval = performance.now() - at;
+      updatePolicy({ type: "LeastUsed", load: 0xc0000000 });
+      const window = Math.max(100, Math.min(interval / 2, ctx.answerTime));
+      const update = await peer.expect(
+        (m) => m.type === "Registration",
+        "a registration with the new load",
+        window,
+      ).catch(() => undefined);
+      ctx.should(
+        update?.type === "Registration" && update.poolElement.policy.type === "LeastUsed" &&
+          update.poolElement.policy.load === 0xc0000000,
+        `a registration with the new load within ${Math.round(window)} ms`,
+        update === undefined ? "none" : JSON.stringify(update.poolElement.policy),
+      );
+    },
+  },
+  {
     id: "asap/element/registration/unanswered",
     ref: "RFC 5352 §3.1 (T2-registration), §3.6, §7.3 (MAX-REG-ATTEMPT)",
     requirement:
