@@ -930,7 +930,7 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
     id: "enrp/registrar/handle-update/accept-update",
     ref: "RFC 5353 §3.3.1",
     requirement:
-      "A Handle Update (ADD_PE) for an element the registrar has replaces its attributes (here its load), by itself (no resynchronisation needed).",
+      "A Handle Update (ADD_PE) for an element the registrar has replaces its attributes (here its load and its ASAP Transport), by itself (no resynchronisation needed).",
     level: "MUST",
     role: "registrar-enrp",
     timeout: quick,
@@ -952,7 +952,16 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
       );
       fake.freeze();
       const since = ctx.elapsed();
-      fake.update("add", handle, { ...e, policy: { type: "LeastUsed", load: 0xc0000000 } });
+      // Its ASAP endpoint moved too (another port).
+      const moved = e.asapTransport === undefined ? undefined : {
+        ...e.asapTransport,
+        port: e.asapTransport.port === 65535 ? 65534 : e.asapTransport.port + 1,
+      };
+      fake.update("add", handle, {
+        ...e,
+        policy: { type: "LeastUsed", load: 0xc0000000 },
+        ...(moved === undefined ? {} : { asapTransport: moved }),
+      });
       await eventually(
         ctx,
         pu,
@@ -965,6 +974,16 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         ctx.answerTime,
       );
       fake.requireNoResync(since, "the new load learnt from the Handle Update");
+      if (moved !== undefined) {
+        // Its full handle table tells what the target keeps for it.
+        const kept = tableElements(await fake.handleTableOf(false))
+          .find((x) => x.element.identifier === e.identifier)?.element.asapTransport;
+        ctx.must(
+          kept?.port === moved.port,
+          `the new ASAP Transport (port ${moved.port}) in the target's handle table`,
+          kept === undefined ? "none" : `port ${kept.port}`,
+        );
+      }
     },
   },
   {
