@@ -437,6 +437,39 @@ export const USER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/user/session/stray-messages",
+    ref: "RFC 5352 §3.8, §3.9",
+    requirement:
+      "A pool user whose element sends it ASAP messages other than Cookie and Business Card on the session (an Endpoint Keep-Alive, a Handle Resolution Response) keeps the session: no failover, no Endpoint Unreachable.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const s = await setup(ctx);
+      s.send("hello");
+      const { session, index } = await firstSession(ctx, s);
+      session.send({
+        type: "EndpointKeepAlive",
+        poolHandle: s.pool,
+        registrarId: ctx.identifier(),
+        home: false,
+      });
+      session.send({
+        type: "HandleResolutionResponse",
+        poolHandle: s.pool,
+        poolElements: [s.elements[1 - index].element],
+      });
+      await ctx.sleep(ctx.answerTime);
+      const counts = sessionCounts(s);
+      const reports = s.registrar.received.filter((m) => m.type === "EndpointUnreachable").length;
+      ctx.must(
+        !session.closed && counts.reduce((a, b) => a + b, 0) === 1 && reports === 0,
+        "the session kept (no new session, no Endpoint Unreachable)",
+        `${session.closed ? "closed; " : ""}sessions ${counts.join(" + ")}, ${reports} report(s)`,
+      );
+    },
+  },
+  {
     id: "asap/user/resolution/other-pool-ignored",
     ref: "RFC 5352 §2.2.6, §3.3",
     requirement:
