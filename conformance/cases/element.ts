@@ -11,7 +11,7 @@ import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts
 import type { CaseContext, RunningElement, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { hexId, sameBytes } from "./helpers.ts";
+import { announceEvery200ms, hexId, sameBytes } from "./helpers.ts";
 
 /** How long an element may take to start and register (a new process, a hunt). */
 const startup = (t: TargetTimers) => 10_000 + 2 * t.slack;
@@ -806,25 +806,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         registrarId: ctx.identifier(),
         transports: [transportParameter(a.endpoint)],
       }, { profile: ctx.config.profile });
-      // Other ASAP messages on the channel are no announces: they must not disturb the hunt.
-      const others = [
-        encodeMessage({
-          type: "EndpointKeepAlive",
-          poolHandle: ctx.poolHandle(),
-          registrarId: ctx.identifier(),
-          home: false,
-        }, { profile: ctx.config.profile }),
-        encodeMessage({ type: "HandleResolution", poolHandle: ctx.poolHandle() }, {
-          profile: ctx.config.profile,
-        }),
-      ];
-      const send = () => {
-        for (const m of others) channel.send(m);
-        channel.send(announce);
-      };
-      send();
-      const timer = setInterval(send, 200);
-      ctx.onCleanup(() => clearInterval(timer));
+      announceEvery200ms(ctx, channel, announce);
       const pool = ctx.poolHandle();
       const element = await driver.start({
         registrars: [],

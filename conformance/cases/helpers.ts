@@ -4,6 +4,7 @@
  * @module
  */
 
+import { encodeMessage } from "../../lib/protocol/codec.ts";
 import { ERROR_CAUSE_NAMES } from "../../lib/protocol/constants.ts";
 import { bytesToJson } from "../../lib/protocol/json.ts";
 import type {
@@ -149,4 +150,33 @@ export async function receivedSince(
     if (found !== undefined || performance.now() >= deadline) return found;
     await ctx.sleep(Math.min(10, Math.max(1, deadline - performance.now())));
   }
+}
+
+/**
+ * Multicasts `announce` on the channel now and every 200 ms until the case
+ * ends, each time after two other ASAP messages (an Endpoint Keep-Alive, a
+ * Handle Resolution): no announces, so they must not disturb a hunt.
+ */
+export function announceEvery200ms(
+  ctx: CaseContext,
+  channel: { send(bytes: Uint8Array): void },
+  announce: Uint8Array,
+): void {
+  const profile = { profile: ctx.config.profile };
+  const others = [
+    encodeMessage({
+      type: "EndpointKeepAlive",
+      poolHandle: ctx.poolHandle(),
+      registrarId: ctx.identifier(),
+      home: false,
+    }, profile),
+    encodeMessage({ type: "HandleResolution", poolHandle: ctx.poolHandle() }, profile),
+  ];
+  const send = () => {
+    for (const m of others) channel.send(m);
+    channel.send(announce);
+  };
+  send();
+  const timer = setInterval(send, 200);
+  ctx.onCleanup(() => clearInterval(timer));
 }

@@ -12,7 +12,7 @@ import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts
 import type { CaseContext, RunningUser, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { hexId, receivedSince, sameBytes } from "./helpers.ts";
+import { announceEvery200ms, hexId, receivedSince, sameBytes } from "./helpers.ts";
 import { FALSE_FAILURE } from "./registrar_policy.ts";
 import { binomialRegion } from "./stats.ts";
 
@@ -136,6 +136,48 @@ async function setup(
         m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)
       ).length,
   };
+}
+
+/**
+ * At the user's first Handle Resolution of the pool, sends `first` (messages
+ * the user must not be thrown by), then serves the pool 100 ms later.
+ */
+function serveAfter(
+  registrar: Peer,
+  pool: Uint8Array,
+  first: () => void,
+  answer: Parameters<typeof serve>[2],
+): void {
+  let answered = false;
+  const once = () => {
+    if (answered) return;
+    answered = true;
+    first();
+    setTimeout(() => serve(registrar, pool, answer), 100);
+  };
+  registrar.respond((m) => {
+    if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) once();
+    return false;
+  });
+  if (registrar.received.some((m) => m.type === "HandleResolution")) once();
+}
+
+/** Fails the session's element and requires the session to move to the other of two. */
+async function requireFailoverToOther(ctx: CaseContext, s: Setup): Promise<void> {
+  const { session, index } = await firstSession(ctx, s);
+  const before = sessionCounts(s);
+  session.close(true);
+  const deadline = performance.now() + startup(ctx.timers);
+  let now = sessionCounts(s);
+  while (now.every((c, i) => c === before[i]) && performance.now() < deadline) {
+    await ctx.sleep(20);
+    now = sessionCounts(s);
+  }
+  ctx.must(
+    now[1 - index] > before[1 - index],
+    `the session moved to element ${2 - index}`,
+    now[index] > before[index] ? "it went back to the failed element" : "no new session",
+  );
 }
 
 /** Waits for the user's session to one of the elements. */
@@ -382,20 +424,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
       };
       const s = await setup(ctx, [unknown, unknown]);
       s.send("hello");
-      const { session, index } = await firstSession(ctx, s);
-      const before = sessionCounts(s);
-      session.close(true);
-      const deadline = performance.now() + startup(ctx.timers);
-      let now = sessionCounts(s);
-      while (now.every((c, i) => c === before[i]) && performance.now() < deadline) {
-        await ctx.sleep(20);
-        now = sessionCounts(s);
-      }
-      ctx.must(
-        now[1 - index] > before[1 - index],
-        `the session moved to element ${2 - index}`,
-        now[index] > before[index] ? "it went back to the failed element" : "no new session",
-      );
+      await requireFailoverToOther(ctx, s);
     },
   },
   {
@@ -411,10 +440,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
       const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
       const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
       const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
-      let answered = false;
-      const answer = () => {
-        if (answered) return;
-        answered = true;
+      serveAfter(registrar, pool, () => {
         registrar.send({
           type: "AsapError",
           operationError: [{ code: 0x0002, info: new Uint8Array([0x05, 0, 0, 4]) }],
@@ -425,13 +451,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
           registrarId: ctx.identifier(),
           home: false,
         });
-        setTimeout(() => serve(registrar, pool, () => ({ elements: [e.element] })), 100);
-      };
-      registrar.respond((m) => {
-        if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) answer();
-        return false;
-      });
-      if (registrar.received.some((m) => m.type === "HandleResolution")) answer();
+      }, () => ({ elements: [e.element] }));
       user.send("hello");
       await e.listener.next(startup(ctx.timers), "a session to the element");
     },
@@ -484,23 +504,13 @@ export const USER_CASES: readonly ConformanceCase[] = [
       const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
       const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
       const other = ctx.poolHandle("-other");
-      let answered = false;
-      const answer = () => {
-        if (answered) return;
-        answered = true;
+      serveAfter(registrar, pool, () =>
         registrar.send({
           type: "HandleResolutionResponse",
           poolHandle: other,
           policy: { type: "RoundRobin" },
           poolElements: [stranger.element],
-        });
-        setTimeout(() => serve(registrar, pool, () => ({ elements: [mine.element] })), 100);
-      };
-      registrar.respond((m) => {
-        if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) answer();
-        return false;
-      });
-      if (registrar.received.some((m) => m.type === "HandleResolution")) answer();
+        }), () => ({ elements: [mine.element] }));
       user.send("hello");
       await mine.listener.next(startup(ctx.timers), "a session to the pool's own element");
       ctx.must(
@@ -555,20 +565,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
     async run(ctx) {
       const s = await setup(ctx);
       s.send("hello");
-      const { session, index } = await firstSession(ctx, s);
-      const before = sessionCounts(s);
-      session.close(true);
-      const deadline = performance.now() + startup(ctx.timers);
-      let now = sessionCounts(s);
-      while (now.every((c, i) => c === before[i]) && performance.now() < deadline) {
-        await ctx.sleep(20);
-        now = sessionCounts(s);
-      }
-      ctx.must(
-        now[1 - index] > before[1 - index],
-        `the session moved to element ${2 - index}`,
-        now[index] > before[index] ? "it went back to the failed element" : "no new session",
-      );
+      await requireFailoverToOther(ctx, s);
     },
   },
   {
@@ -1045,25 +1042,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
         registrarId: ctx.identifier(),
         transports: [transportParameter(a.endpoint)],
       }, { profile: ctx.config.profile });
-      // Other ASAP messages on the channel are no announces: they must not disturb the hunt.
-      const others = [
-        encodeMessage({
-          type: "EndpointKeepAlive",
-          poolHandle: ctx.poolHandle(),
-          registrarId: ctx.identifier(),
-          home: false,
-        }, { profile: ctx.config.profile }),
-        encodeMessage({ type: "HandleResolution", poolHandle: ctx.poolHandle() }, {
-          profile: ctx.config.profile,
-        }),
-      ];
-      const send = () => {
-        for (const m of others) channel.send(m);
-        channel.send(announce);
-      };
-      send();
-      const timer = setInterval(send, 200);
-      ctx.onCleanup(() => clearInterval(timer));
+      announceEvery200ms(ctx, channel, announce);
       const pool = ctx.poolHandle();
       const user = await driver.start({
         registrar: a.endpoint,
