@@ -395,24 +395,35 @@ export class CaseContext implements PeerRecorder {
       ? { address: listener.address.address, port: listener.address.port, transport: "SCTP" }
       : { address: this.config.listenHost, port: listener.address.port };
     let handedOut = 0;
+    /** Waits until more than `seen` connections arrived; false when `ms` ran out first. */
+    const arrived = async (seen: number, ms: number): Promise<boolean> => {
+      const deadline = performance.now() + ms;
+      while (accepted.length <= seen) {
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, left);
+          waiters.push(() => {
+            clearTimeout(timer);
+            r();
+          });
+        });
+      }
+      return true;
+    };
     return {
       endpoint,
       accepted,
+      get unclaimed() {
+        return accepted.length - handedOut;
+      },
+      arrival: async (ms: number) => {
+        await arrived(handedOut, ms);
+      },
       next: async (ms: number, what: string) => {
-        const deadline = performance.now() + ms;
         const seen = handedOut;
-        while (accepted.length === seen) {
-          const left = deadline - performance.now();
-          if (left <= 0) {
-            this.fail(what, `no connection to ${formatEndpoint(endpoint)} within ${ms} ms`);
-          }
-          await new Promise<void>((r) => {
-            const timer = setTimeout(r, left);
-            waiters.push(() => {
-              clearTimeout(timer);
-              r();
-            });
-          });
+        if (!await arrived(seen, ms)) {
+          this.fail(what, `no connection to ${formatEndpoint(endpoint)} within ${ms} ms`);
         }
         handedOut = seen + 1;
         return accepted[seen];
@@ -585,6 +596,14 @@ export interface SuiteListener {
   readonly accepted: Peer[];
   /** The next connection not handed out yet (waiting for it if needed). */
   next(ms: number, what: string): Promise<Peer>;
+  /** How many accepted connections {@link SuiteListener.next} has not handed out yet. */
+  readonly unclaimed: number;
+  /**
+   * Waits (at most `ms`) until a connection not handed out yet is there,
+   * without taking it: to wait on several listeners at once without one of
+   * them claiming a later connection.
+   */
+  arrival(ms: number): Promise<void>;
   /** Stops listening (and aborts its connections). */
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts
 import type { CaseContext, RunningElement, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { announceEvery200ms, hexId, sameBytes } from "./helpers.ts";
+import { announceEvery200ms, firstConnection, hexId, sameBytes } from "./helpers.ts";
 
 /** How long an element may take to start and register (a new process, a hunt). */
 const startup = (t: TargetTimers) => 10_000 + 2 * t.slack;
@@ -182,10 +182,8 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       const b = await ctx.listen("asap");
       await startElement(ctx, [a, b]);
       // It may pick either first.
-      const first = await Promise.race([
-        a.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, at: a, other: b })),
-        b.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, at: b, other: a })),
-      ]);
+      const connected = await firstConnection(ctx, [a, b], startup(ctx.timers), "a connection");
+      const first = { ...connected, other: connected.at === a ? b : a };
       const r = await ctx.expecting(() =>
         first.peer.expectType("Registration", startup(ctx.timers), "a Registration")
       );
@@ -546,10 +544,8 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       });
       const updatePolicy = element.updatePolicy?.bind(element) ??
         ctx.unsupported("the element driver cannot change the element's load");
-      const first = await Promise.race([
-        a.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, at: a, other: b })),
-        b.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, at: b, other: a })),
-      ]);
+      const connected = await firstConnection(ctx, [a, b], startup(ctx.timers), "a connection");
+      const first = { ...connected, other: connected.at === a ? b : a };
       const r = await ctx.expecting(() =>
         first.peer.expectType("Registration", startup(ctx.timers), "a Registration")
       );

@@ -14,7 +14,7 @@ import type {
   PoolElementParameter,
   RegistrationResponse,
 } from "../../lib/protocol/types.ts";
-import type { CaseContext } from "../context.ts";
+import type { CaseContext, SuiteListener } from "../context.ts";
 import type { Arrival, Peer } from "../peer.ts";
 
 /** Byte strings equal. */
@@ -179,4 +179,22 @@ export function announceEvery200ms(
   send();
   const timer = setInterval(send, 200);
   ctx.onCleanup(() => clearInterval(timer));
+}
+
+/**
+ * The first connection to any of `listeners` (an element or user hunting
+ * among several registrars may pick any first), and where it arrived.
+ * Unlike racing their `next()`, it leaves no listener waiting to claim a
+ * later connection.
+ */
+export async function firstConnection(
+  ctx: CaseContext,
+  listeners: readonly SuiteListener[],
+  ms: number,
+  what: string,
+): Promise<{ peer: Peer; at: SuiteListener }> {
+  await Promise.race(listeners.map((l) => l.arrival(ms)));
+  const at = listeners.find((l) => l.unclaimed > 0) ??
+    ctx.fail(what, `no connection to any of ${listeners.length} listeners within ${ms} ms`);
+  return { peer: await at.next(0, what), at };
 }

@@ -12,7 +12,7 @@ import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts
 import type { CaseContext, RunningUser, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { announceEvery200ms, hexId, receivedSince, sameBytes } from "./helpers.ts";
+import { announceEvery200ms, firstConnection, hexId, receivedSince, sameBytes } from "./helpers.ts";
 import { FALSE_FAILURE } from "./registrar_policy.ts";
 import { binomialRegion } from "./stats.ts";
 
@@ -630,11 +630,9 @@ export const USER_CASES: readonly ConformanceCase[] = [
       const first = await s.elements[0].listener.next(ctx.answerTime, "the first session");
       await s.elements[1].listener.next(ctx.answerTime, "the second session");
       first.close(true);
-      const next = await Promise.race(
-        [0, 1].map((i) =>
-          s.elements[i].listener.next(startup(ctx.timers), "a new session").then(() => i)
-        ),
-      );
+      const listeners = [0, 1].map((i) => s.elements[i].listener);
+      const { at } = await firstConnection(ctx, listeners, startup(ctx.timers), "a new session");
+      const next = listeners.indexOf(at);
       ctx.must(
         next === 1,
         "the failed element's session moved to element 2",
@@ -704,13 +702,14 @@ export const USER_CASES: readonly ConformanceCase[] = [
       });
       await ctx.sleep(ctx.timers.slack / 2);
       session.close(true);
-      const next = await Promise.race(
-        [1, 2].map((i) =>
-          s.elements[i].listener.next(startup(ctx.timers), "a session to another element").then(
-            () => i,
-          )
-        ),
+      const listeners = [1, 2].map((i) => s.elements[i].listener);
+      const moved = await firstConnection(
+        ctx,
+        listeners,
+        startup(ctx.timers),
+        "a session to another element",
       );
+      const next = 1 + listeners.indexOf(moved.at);
       ctx.must(
         next === 2,
         "the session moved to the element on the Business Card (priority 1)",
@@ -939,10 +938,8 @@ export const USER_CASES: readonly ConformanceCase[] = [
       const b = await ctx.listen("asap");
       const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
       const { pool, user } = await startUser(ctx, [a.endpoint, b.endpoint]);
-      const first = await Promise.race([
-        a.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, other: b })),
-        b.next(startup(ctx.timers), "a connection").then((peer) => ({ peer, other: a })),
-      ]);
+      const connected = await firstConnection(ctx, [a, b], startup(ctx.timers), "a connection");
+      const first = { ...connected, other: connected.at === a ? b : a };
       serve(first.peer, pool, () => ({ elements: [e.element] }));
       user.send("hello");
       const session = await e.listener.next(startup(ctx.timers), "a session to the element");
