@@ -96,20 +96,34 @@ const DEFAULT_RESOLVED: ResolvedDecodeOptions = {
   onUnrecognizedParameter: undefined,
 };
 
-const NEXTGEN_RESOLVED: ResolvedDecodeOptions = {
-  ...DEFAULT_RESOLVED,
-  nextgen: true,
-};
+/**
+ * The four resolutions without limits or callback, indexed by
+ * `(nextgen ? 2 : 0) + (lenient ? 1 : 0)`: options objects that carry only
+ * a profile and the lenient flag (the common `{ lenient: true }` literal,
+ * often created per call) resolve without allocating or caching.
+ */
+const PLAIN_RESOLVED: readonly ResolvedDecodeOptions[] = [
+  DEFAULT_RESOLVED,
+  { ...DEFAULT_RESOLVED, lenient: true },
+  { ...DEFAULT_RESOLVED, nextgen: true },
+  { ...DEFAULT_RESOLVED, nextgen: true, lenient: true },
+];
 
 const resolvedCache = new WeakMap<DecodeOptions, ResolvedDecodeOptions>();
 
-/** Fills in defaults; the result is cached per options object. */
+/**
+ * Fills in defaults. Options with limits or a callback are resolved once
+ * per options object (cached); `profile`, when given, overrides the
+ * options' own.
+ */
 export function resolveDecodeOptions(
   options: DecodeOptions | undefined,
   profile?: WireProfile,
 ): ResolvedDecodeOptions {
-  if (options === undefined) {
-    return profile === "nextgen" ? NEXTGEN_RESOLVED : DEFAULT_RESOLVED;
+  if (options === undefined) return PLAIN_RESOLVED[profile === "nextgen" ? 2 : 0];
+  if (options.limits === undefined && options.onUnrecognizedParameter === undefined) {
+    const nextgen = (profile ?? options.profile) === "nextgen";
+    return PLAIN_RESOLVED[(nextgen ? 2 : 0) + (options.lenient === true ? 1 : 0)];
   }
   let resolved = resolvedCache.get(options);
   if (resolved === undefined) {

@@ -98,6 +98,10 @@ export interface RegistrarStatus {
 /** A Pool Registrar. */
 export class Registrar {
   private readonly s: RegistrarState;
+  /** Unrecognized parameters the current message asks to report (see {@link Registrar.receiveBytes}). */
+  private readonly reports: ErrorCause[] = [];
+  /** The decoder's options, resolved once: lenient, the registrar's profile, reports collected. */
+  private readonly decodeOptions: DecodeOptions;
 
   /**
    * Creates a registrar; call {@link Registrar.start} to begin.
@@ -106,6 +110,15 @@ export class Registrar {
    */
   constructor(options: RegistrarOptions) {
     this.s = new RegistrarState(options);
+    this.decodeOptions = {
+      lenient: true,
+      profile: this.s.profile,
+      onUnrecognizedParameter: (p) => {
+        if (p.report) {
+          this.reports.push({ code: ErrorCauseCode.UnrecognizedParameter, info: p.parameter });
+        }
+      },
+    };
   }
 
   /** The registrar's identifier. */
@@ -199,16 +212,8 @@ export class Registrar {
     s.now = now;
     const c = s.connections.get(connection);
     if (c === undefined) return;
-    const reports: ErrorCause[] = [];
-    const options: DecodeOptions = {
-      lenient: true,
-      profile: s.profile,
-      onUnrecognizedParameter: (p) => {
-        if (p.report) {
-          reports.push({ code: ErrorCauseCode.UnrecognizedParameter, info: p.parameter });
-        }
-      },
-    };
+    const options = this.decodeOptions;
+    this.reports.length = 0;
     let message: RSerPoolMessage;
     try {
       message = c.protocol === "asap" ? decodeAsap(bytes, options) : decodeEnrp(bytes, options);
@@ -217,11 +222,13 @@ export class Registrar {
       this.malformed(c, bytes, e);
       return;
     }
+    // Taken before the handlers run: they may pass other bytes through here.
+    const reports = this.reports.length === 0 ? undefined : this.reports.splice(0);
     if (c.protocol === "asap") onAsap(s, c, message as AsapMessage, bytes);
     else onEnrp(s, c, message as EnrpMessage);
     // Never an error in answer to an error, whatever its parameters ask for.
     const isError = message.type === "AsapError" || message.type === "EnrpError";
-    if (reports.length > 0 && !isError) this.sendError(c, reports);
+    if (reports !== undefined && !isError) this.sendError(c, reports);
   }
 
   /** Answers undecodable input: by its action bits, as an unrecognized message, or as invalid values. */
