@@ -6,6 +6,9 @@
  * any decoder or encoder producing fresh data must do; `deno bench` reports
  * the other cases relative to it.
  *
+ * The inputs are in `codec_cases.ts`; `deno task bench:rsplib` times the same
+ * inputs against RSPLIB.
+ *
  * Run: deno task bench (or deno bench --allow-read bench/codec_bench.ts)
  */
 import {
@@ -15,63 +18,14 @@ import {
   encodeEnrp,
   encodeInto,
 } from "../lib/protocol/codec.ts";
-import type {
-  HandleResolutionResponse,
-  HandleTableResponse,
-  PoolElementParameter,
-  Registration,
-} from "../lib/protocol/types.ts";
-import { parseHex } from "../lib/wire/hex.ts";
-
-// asap-basic.pcap frame 24: rspserver -pingpong registering in SetA.PingPong (LeastUsed).
-const registrationBytes = parseHex(
-  "0100004400090011536574412e50696e67506f6e67000000000a002c8856818a0000000000005dc0" +
-    "000400104e230001000100080a4d00010008000c4000000100000000",
-);
-const registration = decodeAsap(registrationBytes) as Registration;
-
-function element(i: number): PoolElementParameter {
-  return {
-    identifier: (0x10000000 + i * 7919) >>> 0,
-    homeRegistrarId: 0xdffe285b,
-    registrationLife: 24000,
-    userTransport: {
-      type: "SCTP",
-      port: 20000 + i,
-      transportUse: 1,
-      addresses: [`10.77.${i >> 8}.${i & 255}`],
-    },
-    policy: { type: "LeastUsed", load: i * 1000 },
-    asapTransport: {
-      type: "SCTP",
-      port: 40000 + i,
-      transportUse: 0,
-      addresses: [`10.77.${i >> 8}.${i & 255}`],
-    },
-  };
-}
-
-const poolHandle = new TextEncoder().encode("SetA.PingPong");
-const resolutionResponse: HandleResolutionResponse = {
-  type: "HandleResolutionResponse",
-  poolHandle,
-  policy: { type: "LeastUsed", load: 0 },
-  poolElements: [0, 1, 2].map((i) => {
-    const { asapTransport: _, ...pe } = element(i);
-    return pe;
-  }),
-};
-const resolutionResponseBytes = encodeAsap(resolutionResponse);
-
-const tableResponse: HandleTableResponse = {
-  type: "HandleTableResponse",
-  reject: false,
-  moreToSend: true,
-  sendingRegistrarId: 0xdffe285b,
-  receivingRegistrarId: 0x1a8cb0d3,
-  pools: [{ poolHandle, poolElements: Array.from({ length: 128 }, (_, i) => element(i)) }],
-};
-const tableResponseBytes = encodeEnrp(tableResponse);
+import {
+  registration,
+  registrationBytes,
+  resolutionResponse,
+  resolutionResponseBytes,
+  tableResponse,
+  tableResponseBytes,
+} from "./codec_cases.ts";
 
 let sink = 0;
 

@@ -11,6 +11,8 @@
  * - deregister: the reverse.
  * - resolveN: handle resolutions of N elements, cycling over the pools.
  *
+ * `prepareChecksum()` times reading the handlespace checksum of a size.
+ *
  * A baseline per size, `baseline Map.get <pools>x<elements>`, times a plain
  * `Map` lookup among as many entries: ratios against it compare runs on
  * different machines.
@@ -59,13 +61,15 @@ function policyFor(name: PolicyName, random: SeededRandom): PoolMemberSelectionP
 
 const encoder = new TextEncoder();
 
-/** Prepares one case. */
-export function prepare(
-  operation: Operation,
-  policy: PolicyName,
-  pools: number,
-  perPool: number,
-): BenchCase {
+/** A filled handlespace of one size and policy, as the cases build it. */
+interface Filled {
+  readonly handlespace: Handlespace;
+  readonly handles: Uint8Array[];
+  readonly elements: PoolElementParameter[][];
+  readonly context: { now: number; homeRegistrarId: number };
+}
+
+function fill(policy: PolicyName, pools: number, perPool: number): Filled {
   const random = new SeededRandom(pools * 1_000_003 + perPool);
   const handlespace = new Handlespace({
     random,
@@ -97,6 +101,17 @@ export function prepare(
   for (let p = 0; p < pools; p++) {
     for (const e of elements[p]) handlespace.register(handles[p], e, context);
   }
+  return { handlespace, handles, elements, context };
+}
+
+/** Prepares one case. */
+export function prepare(
+  operation: Operation,
+  policy: PolicyName,
+  pools: number,
+  perPool: number,
+): BenchCase {
+  const { handlespace, handles, elements, context } = fill(policy, pools, perPool);
   const name = `${operation} ${policy} ${pools}x${perPool}`;
   // The elements batches of register/deregister work on: up to 1000, spread over the pools.
   const chunk = Math.min(1000, pools * perPool);
@@ -148,6 +163,35 @@ export function prepare(
       };
     }
   }
+}
+
+/** A checksum case: the handlespace's checksum and the case reading it. */
+export interface ChecksumCase extends BenchCase {
+  /** The checksum of the whole handlespace as RSPLIB computes it (`rsplib16`). */
+  readonly rsplibChecksum: number;
+}
+
+/**
+ * `checksum <pools>x<elements>`: reading the checksum over the whole
+ * handlespace (RoundRobin pools), 100,000 reads per batch. The `rsplib16`
+ * variant is RSPLIB's own checksum, so `rsplibChecksum` must equal what
+ * RSPLIB computes for the same elements.
+ */
+export function prepareChecksum(pools: number, perPool: number): ChecksumCase {
+  const { handlespace } = fill("RoundRobin", pools, perPool);
+  return {
+    name: `checksum ${pools}x${perPool}`,
+    rsplibChecksum: handlespace.checksum(undefined, "rsplib16"),
+    batch() {
+      const n = 100_000;
+      let sink = 0;
+      const start = performance.now();
+      for (let k = 0; k < n; k++) sink ^= handlespace.checksum(undefined, "rsplib16") + k;
+      const milliseconds = performance.now() - start;
+      if (sink === -1) throw new Error("unreachable");
+      return { operations: n, milliseconds };
+    },
+  };
 }
 
 /** The baseline of a size: `Map.get` among as many entries. */

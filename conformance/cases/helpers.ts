@@ -198,3 +198,13 @@ export async function firstConnection(
     ctx.fail(what, `no connection to any of ${listeners.length} listeners within ${ms} ms`);
   return { peer: await at.next(0, what), at };
 }
+
+/** Waits until `ok` holds (polling every 20 ms) or `ms` pass; returns whether it held. */
+export async function waitFor(ctx: CaseContext, ok: () => boolean, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > deadline) return false;
+    await ctx.sleep(20);
+  }
+  return true;
+}

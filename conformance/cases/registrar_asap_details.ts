@@ -11,7 +11,6 @@ import { encodeMessage } from "../../lib/protocol/codec.ts";
 import { TransportUse, UpdateAction } from "../../lib/protocol/constants.ts";
 import type { Identifier } from "../../lib/protocol/types.ts";
 import { transportParameter } from "../../lib/runtime/endpoint.ts";
-import type { CaseContext } from "../context.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
 import { FakeRegistrar } from "./fake_registrar.ts";
 import {
@@ -24,6 +23,7 @@ import {
   registerOk,
   resolveAt,
   sameBytes,
+  waitFor,
 } from "./helpers.ts";
 
 const quick = (t: TargetTimers) => 4 * t.slack + 4000;
@@ -34,16 +34,6 @@ function deletions(fake: FakeRegistrar, id: Identifier): number {
     m.type === "HandleUpdate" && m.poolElement.identifier === id &&
     m.updateAction === UpdateAction.DeletePoolElement
   ).length;
-}
-
-/** Waits until `ok` holds (polling every 20 ms) or `ms` pass; returns whether it held. */
-async function until(ctx: CaseContext, ok: () => boolean, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (!ok()) {
-    if (performance.now() > deadline) return false;
-    await ctx.sleep(20);
-  }
-  return true;
 }
 
 /** The cases. */
@@ -67,12 +57,12 @@ export const REGISTRAR_ASAP_DETAIL_CASES: readonly ConformanceCase[] = [
       await ctx.expecting(() =>
         pe.expectType("DeregistrationResponse", ctx.answerTime, "a Deregistration Response")
       );
-      const announced = await until(ctx, () => deletions(fake, ids[1]) > 0, ctx.answerTime);
+      const announced = await waitFor(ctx, () => deletions(fake, ids[1]) > 0, ctx.answerTime);
       ctx.must(announced, "a DEL_PE for the deregistered element B", "none");
       pe.close();
       const t = ctx.timers;
       const bound = 1.5 * t.keepAliveInterval + t.keepAliveTimeout + 2 * t.slack;
-      const both = await until(
+      const both = await waitFor(
         ctx,
         () => deletions(fake, ids[0]) > 0 && deletions(fake, ids[2]) > 0,
         bound,

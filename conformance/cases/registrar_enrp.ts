@@ -30,6 +30,7 @@ import {
   registerOk,
   resolveAt,
   sameBytes,
+  waitFor,
 } from "./helpers.ts";
 
 const quick = (t: TargetTimers) => 6 * t.slack + 8000;
@@ -654,10 +655,7 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
       const joined = ctx.elapsed();
       const t = ctx.timers;
       const within = t.maxTimeLastHeard + t.peerHeartbeatCycle + 2 * t.slack;
-      const deadline = performance.now() + within;
-      while (performance.now() < deadline && !fake.probes.some((at) => at > joined)) {
-        await ctx.sleep(20);
-      }
+      await waitFor(ctx, () => fake.probes.some((at) => at > joined), within);
       const probe = fake.probes.find((at) => at > joined);
       ctx.must(
         probe !== undefined,

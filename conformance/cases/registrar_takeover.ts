@@ -22,6 +22,7 @@ import {
   registerOk,
   resolveAt,
   sameBytes,
+  waitFor,
 } from "./helpers.ts";
 
 const quick = (t: TargetTimers) => 6 * t.slack + 8000;
@@ -740,8 +741,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
         [hA, hB].every((h) =>
           atShared().some((k) => !k.message.home && sameBytes(k.message.poolHandle, h))
         );
-      const until = performance.now() + 1.5 * t.keepAliveInterval + 2 * t.slack;
-      while (!supervised() && performance.now() < until) await ctx.sleep(20);
+      await waitFor(ctx, supervised, 1.5 * t.keepAliveInterval + 2 * t.slack);
       ctx.must(
         supervised(),
         "periodic Endpoint Keep-Alives (H=0) for the elements that acknowledged, at their endpoint, within one and a half keep-alive intervals",

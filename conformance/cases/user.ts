@@ -12,7 +12,14 @@ import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts
 import type { CaseContext, RunningUser, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { announceEvery200ms, firstConnection, hexId, receivedSince, sameBytes } from "./helpers.ts";
+import {
+  announceEvery200ms,
+  firstConnection,
+  hexId,
+  receivedSince,
+  sameBytes,
+  waitFor,
+} from "./helpers.ts";
 import { FALSE_FAILURE } from "./registrar_policy.ts";
 import { binomialRegion } from "./stats.ts";
 
@@ -167,12 +174,8 @@ async function requireFailoverToOther(ctx: CaseContext, s: Setup): Promise<void>
   const { session, index } = await firstSession(ctx, s);
   const before = sessionCounts(s);
   session.close(true);
-  const deadline = performance.now() + startup(ctx.timers);
-  let now = sessionCounts(s);
-  while (now.every((c, i) => c === before[i]) && performance.now() < deadline) {
-    await ctx.sleep(20);
-    now = sessionCounts(s);
-  }
+  await waitFor(ctx, () => sessionCounts(s).some((c, i) => c !== before[i]), startup(ctx.timers));
+  const now = sessionCounts(s);
   ctx.must(
     now[1 - index] > before[1 - index],
     `the session moved to element ${2 - index}`,
