@@ -127,6 +127,35 @@ Deno.test("Least Used never selects a strictly more loaded element; ties go roun
   );
 });
 
+Deno.test("Least Used resolutions of 1 to 5 are the least loaded, in load order, whatever the heap's shape", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 24 }),
+      fc.array(fc.nat(), { maxLength: 8 }),
+      fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 10 }),
+      (loads, removals, counts) => {
+        const h = space();
+        const load = new Map<number, number>();
+        loads.forEach((l, i) => {
+          add(h, i + 1, { type: "LeastUsed", load: l * 1000 });
+          load.set(i + 1, l * 1000);
+        });
+        for (const r of removals) {
+          if (load.size <= 1) break;
+          const id = [...load.keys()][r % load.size];
+          h.deregister(POOL, id);
+          load.delete(id);
+        }
+        const sorted = [...load.values()].sort((a, b) => a - b);
+        for (const count of counts) {
+          const got = h.resolve(POOL, count).map((n) => n.load);
+          assert.deepEqual(got, sorted.slice(0, count), `loads ${sorted} count ${count}`);
+        }
+      },
+    ),
+  );
+});
+
 Deno.test("Least Used with Degradation: each selection adds the degradation, re-registration resets it", () => {
   const h = space();
   const a = add(h, 1, { type: "LeastUsedDegradation", load: 100, loadDegradation: 50 });

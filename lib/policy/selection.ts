@@ -225,8 +225,23 @@ export class OrderedSelection extends Selection {
     const heap = this.heap;
     if (heap.length === 0 || count <= 0) return;
     const start = out.length;
-    if (count === 1) {
+    if (count === 1 || heap.length === 1) {
       out.push(heap[0]);
+    } else if (count <= 3) {
+      // The second is a child of the root; the third the other child or a child of the second.
+      const n = heap.length;
+      const first = heap[0];
+      const left = heap[1];
+      const right = n > 2 ? heap[2] : undefined;
+      const second = right !== undefined && before(right, left) ? right : left;
+      out.push(first, second);
+      if (count === 3 && n > 2) {
+        let third = second === left ? right! : left;
+        const child = 2 * second.index + 1;
+        if (child < n && before(heap[child], third)) third = heap[child];
+        if (child + 1 < n && before(heap[child + 1], third)) third = heap[child + 1];
+        out.push(third);
+      }
     } else {
       // Best-first walk: the frontier holds candidates sorted, best last.
       const frontier = this.frontier;
