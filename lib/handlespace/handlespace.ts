@@ -129,7 +129,14 @@ class OwnerChecksums {
   }
 
   value(variant: ChecksumVariant): number {
-    return this[variant].value;
+    switch (variant) {
+      case "internet16":
+        return this.internet16.value;
+      case "internet32":
+        return this.internet32.value;
+      default:
+        return this.rsplib16.value;
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import type { PolicyBehaviour } from "../policy/policies.ts";
 import { createSelection, type Selection } from "../policy/selection.ts";
 import { TransportUse } from "../protocol/constants.ts";
 import type { Identifier, PolicyName, TransportParameter } from "../protocol/types.ts";
+import { copyBytes } from "../wire/pool.ts";
 import { TombstoneMap } from "./index.ts";
 import type { PoolElementNode } from "./node.ts";
 
@@ -53,7 +54,7 @@ function handleSums(h: Uint8Array): HandleSums {
 
 /** One pool of the handlespace. */
 export class Pool {
-  /** The pool handle (an exclusive copy). */
+  /** The pool handle (a copy; a view of a shared slab, see lib/wire/pool.ts). */
   readonly handle: Uint8Array;
   /** Its map key. */
   readonly key: string;
@@ -69,6 +70,8 @@ export class Pool {
   readonly selection: Selection;
   /** Word sums of the handle for the checksum terms. */
   readonly sums: HandleSums;
+  /** Its hash in the pool table that holds it (set by the table). */
+  tableHash = -1;
   private sortedIds: Identifier[] | undefined = undefined;
 
   /**
@@ -85,7 +88,8 @@ export class Pool {
     behaviour: PolicyBehaviour,
     transport: TransportParameter,
   ) {
-    this.handle = handle.slice();
+    // A copy in the shared slab: an own ArrayBuffer per pool costs more than the rest of it.
+    this.handle = copyBytes(handle, 0, handle.length);
     this.key = key;
     this.policyName = behaviour.name;
     this.transportType = transport.type;

@@ -54,6 +54,7 @@ export class PoolTable {
   /** Adds a pool whose handle is not in the table yet. */
   add(pool: Pool): void {
     const h = this.hash(pool.handle);
+    pool.tableHash = h;
     const bucket = this.buckets.get(h);
     if (bucket === undefined) this.buckets.set(h, pool);
     else if (Array.isArray(bucket)) bucket.push(pool);
@@ -63,7 +64,7 @@ export class PoolTable {
 
   /** Removes a pool. */
   delete(pool: Pool): void {
-    const h = this.hash(pool.handle);
+    const h = pool.tableHash;
     const bucket = this.buckets.get(h);
     if (bucket === undefined) return;
     if (!Array.isArray(bucket)) {

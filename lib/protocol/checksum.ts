@@ -101,6 +101,8 @@ export class ChecksumAccumulator {
   /** A number congruent to the sum modulo 2^width − 1, kept within ±2^52. */
   private residue = 0;
   private nonZeroTerms = 0;
+  /** The value as last read, -1 after a change. */
+  private cached = -1;
 
   /**
    * Creates an accumulator for an empty set.
@@ -114,6 +116,7 @@ export class ChecksumAccumulator {
 
   /** Adds one element's term ({@link poolElementChecksumTerm}). */
   add(term: number): void {
+    this.cached = -1;
     if (term !== 0) this.nonZeroTerms++;
     this.residue += term;
     if (this.residue > 2 ** 52) this.residue %= this.modulus;
@@ -121,6 +124,7 @@ export class ChecksumAccumulator {
 
   /** Removes one element's term that was added before. */
   subtract(term: number): void {
+    this.cached = -1;
     if (term !== 0) this.nonZeroTerms--;
     this.residue -= term;
     if (this.residue < -(2 ** 52)) this.residue %= this.modulus;
@@ -128,10 +132,11 @@ export class ChecksumAccumulator {
 
   /** The checksum of the current set, as sent on the wire. */
   get value(): number {
-    if (this.nonZeroTerms === 0) return this.modulus;
+    if (this.cached >= 0) return this.cached;
+    if (this.nonZeroTerms === 0) return this.cached = this.modulus;
     const m = this.modulus;
     const r = ((this.residue % m) + m) % m;
-    return m - (r === 0 ? m : r);
+    return this.cached = m - (r === 0 ? m : r);
   }
 }
 
@@ -146,6 +151,8 @@ export class ChecksumAccumulator {
  */
 export class RsplibChecksumAccumulator {
   private sum = 0;
+  /** The value as last read, -1 after a change. */
+  private cached = -1;
 
   /** The little-endian term of one element (RSPLIB `poolElementNodeComputeChecksum` on x86). */
   static term(poolHandle: Uint8Array, identifier: number): number {
@@ -163,19 +170,22 @@ export class RsplibChecksumAccumulator {
 
   /** Adds a term from {@link RsplibChecksumAccumulator.term} (uint32 wrap-around). */
   add(term: number): void {
+    this.cached = -1;
     this.sum = (this.sum + term) >>> 0;
   }
 
   /** Subtracts a term (uint32 wrap-around). */
   subtract(term: number): void {
+    this.cached = -1;
     this.sum = (this.sum - term) >>> 0;
   }
 
   /** The checksum as RSPLIB puts it on the wire, read as a big-endian 16-bit value. */
   get value(): number {
+    if (this.cached >= 0) return this.cached;
     let s = this.sum;
     while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
     const host = ~s & 0xffff;
-    return ((host & 0xff) << 8) | (host >>> 8);
+    return this.cached = ((host & 0xff) << 8) | (host >>> 8);
   }
 }
