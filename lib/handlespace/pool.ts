@@ -71,7 +71,7 @@ export class Pool {
   /** Word sums of the handle for the checksum terms. */
   readonly sums: HandleSums;
   /** Its hash in the pool table that holds it (set by the table). */
-  tableHash = -1;
+  tableHash: number = -1;
   private sortedIds: Identifier[] | undefined = undefined;
 
   /**
