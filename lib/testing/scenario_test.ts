@@ -300,3 +300,24 @@ Deno.test("the same seed gives the same run", () => {
   };
   assert.deepEqual(run(), run());
 });
+
+Deno.test("the simulation counts ENRP messages apart: peers only talk ENRP, an element alone only ASAP", () => {
+  const peers = new Simulation(7, { latency: [1, 5] });
+  mesh(peers, 2);
+  peers.runFor(5000);
+  assert.ok(peers.stats.messages > 0);
+  assert.equal(peers.stats.enrpMessages, peers.stats.messages);
+
+  const alone = new Simulation(8, { latency: [1, 5] });
+  const [pr] = mesh(alone, 1);
+  alone.runFor(500);
+  alone.addElement("pe", {
+    poolHandle: POOL,
+    policy: { type: "RoundRobin" },
+    registrars: alone.registrarTransports(pr),
+    reregistrationInterval: 1000,
+  });
+  alone.runFor(3000);
+  assert.ok(alone.stats.messages > 0);
+  assert.equal(alone.stats.enrpMessages, 0);
+});

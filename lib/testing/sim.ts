@@ -127,9 +127,16 @@ export class Simulation {
   readonly random: SeededRandom;
   /** All hosts by name. */
   readonly nodes: Map<string, SimNode> = new Map();
-  /** Messages delivered over connections, and multicast datagrams delivered. */
-  readonly stats: { messages: number; multicast: number; events: number; connections: number } = {
+  /** Messages delivered over connections (of them ENRP), and multicast datagrams delivered. */
+  readonly stats: {
+    messages: number;
+    enrpMessages: number;
+    multicast: number;
+    events: number;
+    connections: number;
+  } = {
     messages: 0,
+    enrpMessages: 0,
     multicast: 0,
     events: 0,
     connections: 0,
@@ -553,6 +560,7 @@ export class Simulation {
         const { to, connection, bytes } = event;
         if (to.node.crashed || !this.ends.get(to.node)!.has(to.id)) return;
         this.stats.messages++;
+        if (connection.protocol === "enrp") this.stats.enrpMessages++;
         const role = to.node.role;
         if (role.receiveBytes !== undefined) {
           role.receiveBytes(to.id, bytes, this.now);
