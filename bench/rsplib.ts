@@ -169,11 +169,26 @@ function filePath(url: URL): string {
 }
 
 async function findCompiler(): Promise<{ command: string; version: string }> {
-  for (const command of ["cc", "gcc"]) {
-    const ran = await run(command, ["--version"]);
-    if (ran !== undefined && ran.code === 0) {
-      return { command, version: ran.stdout.split("\n")[0].trim() };
+  const find = async () => {
+    for (const command of ["cc", "gcc"]) {
+      const ran = await run(command, ["--version"]);
+      if (ran !== undefined && ran.code === 0) {
+        return { command, version: ran.stdout.split("\n")[0].trim() };
+      }
     }
+    return undefined;
+  };
+  const found = await find();
+  if (found !== undefined) return found;
+  // Install one where we can (root with apt-get), as for the RSPLIB packages.
+  if (Deno.uid() === 0 && (await run("apt-get", ["--version"]))?.code === 0) {
+    const install = ["install", "-y", "--no-install-recommends", "gcc", "libc6-dev"];
+    if (!await aptGet(install)) {
+      await aptGet(["update"]);
+      await aptGet(install);
+    }
+    const installed = await find();
+    if (installed !== undefined) return installed;
   }
   throw new Unavailable("no C compiler: neither cc nor gcc is on PATH (install gcc)");
 }
