@@ -1,5 +1,6 @@
 /**
- * End-to-end handle resolutions over TCP loopback: a running registrar
+ * End-to-end handle resolutions over TCP loopback, and over this library's
+ * SCTP over UDP (RFC 6951) on loopback: a running registrar
  * (its ASAP listener, framing, role and codecs) answering pool users that
  * each ask for a pool of 10 elements, one request at a time per user.
  *
@@ -8,7 +9,8 @@
  * request/response protocol has on this runtime's sockets, so the ratios
  * show what ASAP adds (framing, decoding, the registrar, encoding). The
  * same 2000 resolutions fed straight into a sans-IO registrar (no sockets)
- * show the protocol work alone.
+ * show the protocol work alone. Over SCTP the baseline is an echo server on
+ * the same SCTP transport, answering the same requests from 16 associations.
  * Users and registrar share this process and its one event loop; the
  * "registrar process" cases run the registrar as its own `rserpool
  * registrar` process, as deployed.
@@ -25,6 +27,8 @@ import { Registrar } from "../lib/registrar/registrar.ts";
 import { startRegistrar } from "../lib/runtime/registrar.ts";
 import { createPoolUser } from "../lib/runtime/user.ts";
 import { MessageDeframer } from "../lib/transport/framing.ts";
+import { SctpUdpTransport } from "../lib/transport/sctp/udp.ts";
+import type { MessageConnection, MessageTransport } from "../lib/transport/types.ts";
 
 const RESOLUTIONS = 2000;
 const ELEMENTS = 10;
@@ -74,21 +78,72 @@ class Asker {
   }
 }
 
+/** The same over a message transport (SCTP): one outstanding request per association. */
+class MessageAsker {
+  private waiting: (() => void) | undefined;
+  private connection!: MessageConnection;
+  static async connect(transport: MessageTransport, port: number): Promise<MessageAsker> {
+    const a = new MessageAsker();
+    a.connection = await transport.connect(
+      { addresses: ["127.0.0.1"], port, framing: "message", ppid: 11 },
+      {
+        message: () => {
+          const w = a.waiting;
+          a.waiting = undefined;
+          w?.();
+        },
+        closed: () => {},
+      },
+    );
+    return a;
+  }
+  send(bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.connection.send(11, bytes);
+    });
+  }
+}
+
 async function register(port: number): Promise<Asker> {
   const element = await Asker.connect(port);
   for (let id = 1; id <= ELEMENTS; id++) await element.send(encodeAsap(registration(id)));
   return element;
 }
 
-async function askConcurrently(askers: Asker[], total: number): Promise<void> {
+async function askConcurrently(
+  askers: readonly { send(bytes: Uint8Array): Promise<void> }[],
+  total: number,
+): Promise<void> {
   const each = Math.ceil(total / askers.length);
   await Promise.all(askers.map(async (a) => {
     for (let i = 0; i < each; i++) await a.send(request);
   }));
 }
 
-// In-process registrar.
-const pr = await startRegistrar({ asap: "127.0.0.1:0", enrp: "127.0.0.1:0" });
+// SCTP over UDP: the registrar's side on 127.0.0.1, the users' on 127.0.0.2.
+const udpPort = 20000 + Math.floor(Math.random() * 20000);
+const sctpHere = await SctpUdpTransport.open({
+  host: "127.0.0.1",
+  udpPort,
+  remoteUdpPort: udpPort,
+});
+const sctpThere = await SctpUdpTransport.open({
+  host: "127.0.0.2",
+  udpPort,
+  remoteUdpPort: udpPort,
+});
+
+// In-process registrar (TCP and SCTP).
+// The elements registered by hand answer no Endpoint Keep-Alive: keep the first one an hour away,
+// or they are removed in the middle of the run.
+const KEEP_ALIVE_MS = 3_600_000;
+const pr = await startRegistrar({
+  asap: "127.0.0.1:0",
+  enrp: "127.0.0.1:0",
+  transports: { SCTP: sctpHere },
+  timers: { keepAliveInterval: KEEP_ALIVE_MS },
+});
 const port = pr.asap.port;
 await register(port);
 const groups = new Map<number, Asker[]>();
@@ -104,6 +159,23 @@ const echo = net.createServer((socket) => {
 await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
 const echoPort = (echo.address() as net.AddressInfo).port;
 const echoers = await Promise.all([...Array(16)].map(() => Asker.connect(echoPort, true)));
+
+// Over SCTP: 16 associations to the registrar, and the floor: an echo server on the same transport.
+const sctpAskers: MessageAsker[] = [];
+for (let i = 0; i < 16; i++) {
+  sctpAskers.push(await MessageAsker.connect(sctpThere, pr.sctp!.asap.port));
+}
+const sctpEcho = await sctpHere.listen(
+  { host: "127.0.0.1", port: 0, framing: "message", ppid: 11 },
+  (connection) => ({
+    message: (ppid, payload) => connection.send(ppid, payload),
+    closed: () => {},
+  }),
+);
+const sctpEchoers: MessageAsker[] = [];
+for (let i = 0; i < 16; i++) {
+  sctpEchoers.push(await MessageAsker.connect(sctpThere, sctpEcho.address.port));
+}
 
 // The same registrar logic without sockets.
 const core = new Registrar({
@@ -129,6 +201,8 @@ const child = spawn(Deno.execPath(), [
   "127.0.0.1:0",
   "--enrp",
   "127.0.0.1:0",
+  "--timer",
+  `keepAliveInterval=${KEEP_ALIVE_MS}`,
 ], { stdio: ["ignore", "ignore", "pipe"] });
 const childPort = await new Promise<number>((resolve) => {
   let err = "";
@@ -181,6 +255,21 @@ for (const [n, askers] of groups) {
 
 Deno.bench("TCP loopback, 64 users, registrar process", options, async () => {
   await askConcurrently(remote, RESOLUTIONS);
+});
+
+Deno.bench("SCTP over UDP loopback echo server (no ASAP), 16 associations", {
+  ...options,
+  group: "resolutions over SCTP",
+  baseline: true,
+}, async () => {
+  await askConcurrently(sctpEchoers, RESOLUTIONS);
+});
+
+Deno.bench("SCTP over UDP loopback, 16 users", {
+  ...options,
+  group: "resolutions over SCTP",
+}, async () => {
+  await askConcurrently(sctpAskers, RESOLUTIONS);
 });
 
 Deno.bench("TCP loopback, 16 runtime pool users (createPoolUser)", options, async () => {
