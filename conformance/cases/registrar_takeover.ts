@@ -321,13 +321,15 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       // The taker owns it now (its checksums count it).
       taker.elements.push({ handle, element: { ...e, homeRegistrarId: taker.id } });
       taker.send({ type: "TakeoverServer", targetRegistrarId: failed.id });
+      // Before the target could probe the taker (it was just heard from) and resynchronise from its
+      // checksum: only the Takeover Server itself can have moved the element.
       await eventually(
         ctx,
         pu,
         handle,
         (r) => element(r.poolElements, e.identifier)?.homeRegistrarId === taker.id,
-        "the taker as the element's home",
-        ctx.answerTime,
+        "the taker as the element's home, by the Takeover Server alone (before any audit)",
+        Math.min(ctx.answerTime, ctx.timers.maxTimeLastHeard / 2),
       );
       // A Takeover Server naming the receiver: only its own takeover or a registration moves
       // the home of an element registered with it (RFC 5352 §3.1).
