@@ -617,7 +617,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
     id: "enrp/registrar/takeover/home-keepalives",
     ref: "RFC 5353 §3.5.2, RFC 5352 §3.4",
     requirement:
-      "After taking over a peer, the registrar sends every element it took an Endpoint Keep-Alive with the Home flag at that element's own ASAP endpoint (each of two elements behind one endpoint included), and supervises them: the ones that acknowledge stay with it as their home, one that does not is removed after its keep-alive timeout and its removal announced to the peers (DEL_PE).",
+      "After taking over a peer, the registrar sends every element it took an Endpoint Keep-Alive with the Home flag at that element's own ASAP endpoint (each of two elements behind one endpoint included), and supervises them: the ones that acknowledge stay with it as their home, one that does not is removed after its keep-alive timeout and its removal announced to the peers (DEL_PE); SHOULD: the periodic keep-alives start a keep-alive interval after the claim (half of it at the least), not at once.",
     level: "MUST",
     role: "registrar-enrp",
     features: ["home-keepalive"],
@@ -750,6 +750,20 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
         atShared().map((x) =>
           `${x.message.home ? "H=1" : "H=0"} for "${bytesToJson(x.message.poolHandle)}"`
         ).join(", "),
+      );
+      // Supervised at the keep-alive interval from the claim on, not at once (RFC 5352 §3.4).
+      const gaps = [hA, hB].flatMap((h) => {
+        const mine = atShared().filter((k) => sameBytes(k.message.poolHandle, h));
+        const claim = mine.findIndex((k) => k.message.home);
+        const next = mine.slice(claim + 1).find((k) => !k.message.home);
+        return claim < 0 || next === undefined ? [] : [Math.round(next.at - mine[claim].at)];
+      });
+      ctx.should(
+        gaps.length === 2 && gaps.every((g) => g >= t.keepAliveInterval / 2),
+        `the first periodic keep-alive no sooner than half a keep-alive interval (${
+          t.keepAliveInterval / 2
+        } ms) after the Home-flag one`,
+        `${gaps.join(", ")} ms after it`,
       );
     },
   },

@@ -79,6 +79,19 @@ function learnPeer(s: RegistrarState, id: Identifier, connection?: Connection): 
   return peer;
 }
 
+/**
+ * A message from a peer: it is alive. A peer we were taking over stops the
+ * takeover (RFC 5353 §3.7.1: the target shows it is alive).
+ */
+function heardFrom(s: RegistrarState, peer: PeerState): void {
+  peer.lastHeard = s.now;
+  peer.probeSentAt = undefined;
+  if (s.takeovers.delete(peer.id)) {
+    s.tasks.cancel(`takeover:${String(peer.id)}`);
+    s.emit({ kind: "takeover-abandoned", target: peer.id });
+  }
+}
+
 /** Opens an ENRP connection to a peer's endpoint unless one is open or opening. */
 export function reachPeer(s: RegistrarState, transport: TransportParameter): void {
   const key = transportKey(transport);
@@ -128,17 +141,8 @@ export function onEnrp(s: RegistrarState, connection: Connection, m: EnrpMessage
     return;
   }
   if (m.receivingRegistrarId !== s.zero && m.receivingRegistrarId !== s.id) return; // not for us
-  const takenBy = s.takenOverBy.get(sender);
-  if (takenBy !== undefined) s.takenOverBy.delete(sender); // it is back
   const peer = learnPeer(s, sender, connection);
-  peer.lastHeard = s.now;
-  peer.probeSentAt = undefined;
-  if (s.takeovers.has(sender)) {
-    // The target is alive after all: stop taking it over (RFC 5353 §3.7).
-    s.takeovers.delete(sender);
-    s.tasks.cancel(`takeover:${String(sender)}`);
-    s.emit({ kind: "takeover-abandoned", target: sender });
-  }
+  heardFrom(s, peer);
   switch (m.type) {
     case "Presence":
       return onPresence(s, connection, peer, m);
@@ -380,7 +384,7 @@ export function onMulticastPresence(s: RegistrarState, m: Presence): void {
   if (m.sendingRegistrarId === s.id || m.serverInformation === undefined) return;
   const peer = learnPeer(s, m.sendingRegistrarId);
   peer.transport = m.serverInformation.transport;
-  peer.lastHeard = s.now;
+  heardFrom(s, peer);
   const current = peer.connection === undefined ? undefined : s.connections.get(peer.connection);
   if (current === undefined) reachPeer(s, m.serverInformation.transport);
 }
@@ -396,7 +400,7 @@ export function heartbeat(s: RegistrarState): void {
   }
   for (const peer of s.peers.values()) {
     const live = peer.connection !== undefined && s.connections.has(peer.connection);
-    if (!live && peer.transport !== undefined && !s.takenOverBy.has(peer.id)) {
+    if (!live && peer.transport !== undefined) {
       reachPeer(s, peer.transport);
     }
   }
@@ -439,7 +443,7 @@ function peerFailed(s: RegistrarState, peer: PeerState): void {
     s.close(peer.connection, true);
   }
   s.emit({ kind: "peer-down", peer: peer.id });
-  if (s.handlespace.ownedCount(peer.id) > 0 && !s.takenOverBy.has(peer.id)) {
+  if (s.handlespace.ownedCount(peer.id) > 0) {
     startTakeover(s, peer.id);
   }
 }

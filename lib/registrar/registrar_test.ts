@@ -612,6 +612,66 @@ Deno.test("takeover: acknowledges others, defends itself, wins or yields a conte
   assert.deepEqual(Driver.events(moved).map((e) => e.kind), ["taken-over"]);
 });
 
+Deno.test("a multicast Presence from the target stops its takeover, and the target is reached again", () => {
+  const { r, d } = setup({ multicastPresence: true });
+  peer(r, d, "in:target", 0x200);
+  peer(r, d, "in:witness", 0x300);
+  d.do(() =>
+    r.receive("in:target", {
+      type: "HandleUpdate",
+      takeoverSuggested: false,
+      sendingRegistrarId: 0x200,
+      receivingRegistrarId: 0x100,
+      updateAction: 0,
+      poolHandle: POOL,
+      poolElement: { ...element(8), homeRegistrarId: 0x200, asapTransport: sctp("10.0.0.8", 1) },
+    }, d.now)
+  );
+  // The witness keeps talking; the target falls silent and is taken over.
+  let started = false;
+  while (!started && d.now < 10_000) {
+    d.do(() =>
+      r.receive("in:witness", {
+        type: "Presence",
+        replyRequired: false,
+        sendingRegistrarId: 0x300,
+        receivingRegistrarId: 0x100,
+        checksum: 0xffff,
+      }, d.now)
+    );
+    const out = d.advance(d.now + 500);
+    started = Driver.sent(out, "in:witness").some((m) => m.type === "InitTakeover");
+  }
+  assert.ok(started, "an Init Takeover of the silent target");
+  const back = d.do(() =>
+    r.receiveMulticast(
+      "enrp-presence",
+      {
+        type: "Presence",
+        replyRequired: false,
+        sendingRegistrarId: 0x200,
+        receivingRegistrarId: 0,
+        checksum: 0xffff,
+        serverInformation: { registrarId: 0x200, transport: sctp("10.0.0.5", 9901) },
+      },
+      { address: "10.0.0.5", port: 9901 },
+      d.now,
+    )
+  );
+  assert.deepEqual(Driver.events(back).map((e) => e.kind), ["peer-up", "takeover-abandoned"]);
+  assert.ok(back.some((a) => a.type === "connect" && a.protocol === "enrp"), "reaches it again");
+  const acked = d.do(() =>
+    r.receive("in:witness", {
+      type: "InitTakeoverAck",
+      sendingRegistrarId: 0x300,
+      receivingRegistrarId: 0x100,
+      targetRegistrarId: 0x200,
+    }, d.now)
+  );
+  assert.deepEqual(Driver.sent(acked), [], "no Takeover Server once the target is back");
+  assert.equal(r.handlespace.find(POOL, 8)?.homeRegistrarId, 0x200);
+});
+
 Deno.test("a Takeover Suggestion makes the registrar claim the element with a Home keep-alive", () => {
   const { r, d } = setup();
   peer(r, d, "in:peer", 0x200);

@@ -122,8 +122,6 @@ export class RegistrarState {
   /** Static peer endpoints, with the connection currently tried for each. */
   readonly staticPeers: { transport: TransportParameter; connection?: ConnectionId }[];
   readonly takeovers = new Map<Identifier, Takeover>();
-  /** Peers known to be taken over by another registrar, and by whom. */
-  readonly takenOverBy = new Map<Identifier, Identifier>();
   readonly tasks = new TimerQueue<TimerKey>();
   readonly keepAlives = new TimerQueue<PoolElementNode>();
   readonly keepAliveDeadlines = new TimerQueue<PoolElementNode>();

@@ -74,7 +74,6 @@ function completeTakeover(s: RegistrarState, target: Identifier): void {
   }), target);
   const nodes = s.handlespace.changeOwner(target, s.id);
   s.peers.delete(target);
-  s.takenOverBy.set(target, s.id);
   for (const node of nodes) s.keepAlives.set(node, s.now + s.timers.keepAliveInterval);
   claimHome(s, nodes);
   s.emit({ kind: "takeover-done", target, elements: nodes.length });
@@ -92,7 +91,6 @@ export function onTakeoverServer(s: RegistrarState, from: PeerState, target: Ide
   if (target === s.id) return; // we are alive; our elements will re-register with us or the taker
   s.handlespace.changeOwner(target, from.id);
   s.peers.delete(target);
-  s.takenOverBy.set(target, from.id);
   if (s.takeovers.delete(target)) s.tasks.cancel(`takeover:${String(target)}`);
   s.emit({ kind: "taken-over", target, by: from.id });
 }
