@@ -12,7 +12,9 @@
  * `--concurrency 1`, `--incremental`, `--logLevel debug`...). A `--mutate`
  * given here leaves out `*_test.ts` and `mod.ts` files as the configuration
  * does. Own options: `--strict` (exit 1 when a survivor is not explained in
- * conformance/MUTANTS.md), `--summary-only` (no Stryker run).
+ * conformance/MUTANTS.md), `--summary-only` (no Stryker run), `--partial`
+ * (with `--summary-only`: summarise `reports/partial.json`, the mutants a
+ * running or stopped run has tested so far).
  *
  * @module
  */
@@ -74,7 +76,12 @@ export function strykerArgs(args: readonly string[]): string[] {
 async function main(argv: string[]): Promise<number> {
   const strict = argv.includes("--strict");
   const summaryOnly = argv.includes("--summary-only");
-  const args = argv.filter((a) => a !== "--strict" && a !== "--summary-only");
+  const partial = argv.includes("--partial");
+  if (partial && !summaryOnly) {
+    say("--partial goes with --summary-only (a run writes reports/partial.json as it goes)");
+    return 2;
+  }
+  const args = argv.filter((a) => a !== "--strict" && a !== "--summary-only" && a !== "--partial");
 
   if (!summaryOnly) {
     const installed = join(
@@ -126,7 +133,16 @@ async function main(argv: string[]): Promise<number> {
     );
     if (code !== 0) return code;
   }
-  return await summaryMain(strict ? ["--strict"] : []);
+  const summaryArgs = strict ? ["--strict"] : [];
+  if (partial) {
+    summaryArgs.push(
+      "--report",
+      join(HERE, "reports", "partial.json"),
+      "--out",
+      join(HERE, "reports", "partial-survivors.json"),
+    );
+  }
+  return await summaryMain(summaryArgs);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

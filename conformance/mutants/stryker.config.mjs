@@ -33,7 +33,11 @@ export const MUTATE = [
 
 export default {
   testRunner: "deno-conformance",
-  plugins: [`./${HERE}/deno-runner.mjs`, `./${HERE}/ignorers.mjs`],
+  plugins: [
+    `./${HERE}/deno-runner.mjs`,
+    `./${HERE}/ignorers.mjs`,
+    `./${HERE}/partial-reporter.mjs`,
+  ],
   ignorers: ["conformance-wire"],
   mutate: MUTATE,
   coverageAnalysis: "perTest",
@@ -42,7 +46,8 @@ export default {
   timeoutMS: 5000,
   timeoutFactor: 1.5,
   dryRunTimeoutMinutes: 20,
-  reporters: ["json", "html", "clear-text", "progress"],
+  // conformance-partial: reports/partial.json after every mutant (partial-reporter.mjs).
+  reporters: ["json", "html", "clear-text", "progress", "conformance-partial"],
   jsonReporter: { fileName: `${HERE}/reports/mutation.json` },
   htmlReporter: { fileName: `${HERE}/reports/mutation.html` },
   // summary.ts lists the survivors; Stryker's own lists are long.
