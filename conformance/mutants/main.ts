@@ -78,10 +78,14 @@ async function main(argv: string[]): Promise<number> {
   const summaryOnly = argv.includes("--summary-only");
   const partial = argv.includes("--partial");
   if (partial && !summaryOnly) {
-    say("--partial goes with --summary-only (a run writes reports/partial.json as it goes)");
+    say(
+      "--partial goes with --summary-only (a run writes reports/partial.json as it goes)",
+    );
     return 2;
   }
-  const args = argv.filter((a) => a !== "--strict" && a !== "--summary-only" && a !== "--partial");
+  const args = argv.filter((a) =>
+    a !== "--strict" && a !== "--summary-only" && a !== "--partial"
+  );
 
   if (!summaryOnly) {
     const installed = join(
@@ -129,7 +133,9 @@ async function main(argv: string[]): Promise<number> {
       { STRYKER_DENO: Deno.execPath(), NO_COLOR: "1" },
     );
     say(
-      `Stryker exited with ${code} after ${Math.round((Date.now() - started) / 1000)} s`,
+      `Stryker exited with ${code} after ${
+        Math.round((Date.now() - started) / 1000)
+      } s`,
     );
     if (code !== 0) return code;
   }

@@ -14,7 +14,9 @@ export const PARTIAL_REPORT = "conformance/mutants/reports/partial.json";
 
 /** The report's key of a file: relative to the project root, with `/`. */
 function fileKey(fileName) {
-  const path = isAbsolute(fileName) ? relative(process.cwd(), fileName) : fileName;
+  const path = isAbsolute(fileName)
+    ? relative(process.cwd(), fileName)
+    : fileName;
   return path.split("\\").join("/");
 }
 
@@ -34,7 +36,10 @@ export class PartialReport {
   }
 
   onDryRunCompleted(event) {
-    this.#tests = (event.result.tests ?? []).map((t) => ({ id: t.id, name: t.name }));
+    this.#tests = (event.result.tests ?? []).map((t) => ({
+      id: t.id,
+      name: t.name,
+    }));
   }
 
   onMutationTestingPlanReady(event) {

@@ -24,7 +24,12 @@ Deno.test("the partial report holds the mutants tested so far, readable by the s
       start: { line: 1, column },
       end: { line: 1, column: end },
     });
-    const mutant = (id: string, status: string, replacement: string, column: number) => ({
+    const mutant = (
+      id: string,
+      status: string,
+      replacement: string,
+      column: number,
+    ) => ({
       id,
       fileName: source,
       mutatorName: "EqualityOperator",
@@ -35,8 +40,12 @@ Deno.test("the partial report holds the mutants tested so far, readable by the s
       killedBy: status === "Killed" ? ["case/a"] : [],
       static: false,
     });
-    report.onDryRunCompleted({ result: { tests: [{ id: "case/a", name: "case/a" }] } });
-    report.onMutationTestingPlanReady({ mutantPlans: [{ mutant: mutant("1", "", "", 33) }] });
+    report.onDryRunCompleted({
+      result: { tests: [{ id: "case/a", name: "case/a" }] },
+    });
+    report.onMutationTestingPlanReady({
+      mutantPlans: [{ mutant: mutant("1", "", "", 33) }],
+    });
     const read = () => JSON.parse(readFileSync(out, "utf8")) as MutationReport;
     const key = relative(process.cwd(), source).split("\\").join("/");
     assert.deepEqual(read().files[key].mutants, [], "nothing tested yet");

@@ -194,7 +194,8 @@ export function parseExplanations(markdown: string): Explanation[] {
     const cells = splitRow(line).map((c) => c.trim());
     if (columns === undefined) {
       const names = cells.map((c) => c.toLowerCase());
-      const index = (name: string) => names.findIndex((n) => n.startsWith(name));
+      const index = (name: string) =>
+        names.findIndex((n) => n.startsWith(name));
       const found = {
         file: index("file"),
         line: index("line"),
@@ -253,7 +254,9 @@ export function explain(
     }
     const near = candidates
       .filter((s) => Math.abs(s.line - row.line!) <= LINE_WINDOW)
-      .sort((a, b) => Math.abs(a.line - row.line!) - Math.abs(b.line - row.line!));
+      .sort((a, b) =>
+        Math.abs(a.line - row.line!) - Math.abs(b.line - row.line!)
+      );
     if (near.length > 0) near[0].explanation = row;
     else stale.push(row);
   }
@@ -322,7 +325,9 @@ export function summarize(
         case "CompileError":
         case "RuntimeError": {
           c.errors++;
-          const reason = `${m.status}: ${(m.statusReason ?? "").split("\n")[0].slice(0, 120)}`;
+          const reason = `${m.status}: ${
+            (m.statusReason ?? "").split("\n")[0].slice(0, 120)
+          }`;
           errorsByReason[reason] = (errorsByReason[reason] ?? 0) + 1;
           break;
         }
@@ -354,9 +359,11 @@ function oneLine(code: string, max = 70): string {
 
 /** `file:line:col mutator original → replacement` */
 export function survivorLine(s: Survivor): string {
-  return `${s.file}:${s.line}:${s.column} ${s.mutator} ${oneLine(s.original)} → ${
-    oneLine(s.replacement)
-  }${s.status === "NoCoverage" ? " (no coverage)" : ""}`;
+  return `${s.file}:${s.line}:${s.column} ${s.mutator} ${
+    oneLine(s.original)
+  } → ${oneLine(s.replacement)}${
+    s.status === "NoCoverage" ? " (no coverage)" : ""
+  }`;
 }
 
 /** The summary as text. */
@@ -388,13 +395,13 @@ export function formatSummary(
   );
   for (const [file, c] of Object.entries(summary.files)) {
     out.push(
-      `${file.padEnd(width)}  ${String(c.total).padStart(5)} ${String(c.killed).padStart(6)} ${
-        String(c.timeout).padStart(7)
-      } ${String(c.survived).padStart(8)} ${String(c.noCoverage).padStart(5)} ${
-        String(c.ignored).padStart(7)
-      } ${String(c.errors).padStart(6)} ${pct(score(c)).padStart(6)} ${
-        pct(score(c, true)).padStart(10)
-      }`,
+      `${file.padEnd(width)}  ${String(c.total).padStart(5)} ${
+        String(c.killed).padStart(6)
+      } ${String(c.timeout).padStart(7)} ${String(c.survived).padStart(8)} ${
+        String(c.noCoverage).padStart(5)
+      } ${String(c.ignored).padStart(7)} ${String(c.errors).padStart(6)} ${
+        pct(score(c)).padStart(6)
+      } ${pct(score(c, true)).padStart(10)}`,
     );
   }
   if (Object.keys(summary.ignoredByReason).length > 0) {
@@ -409,8 +416,12 @@ export function formatSummary(
       out.push(`  ${n}  ${reason}`);
     }
   }
-  const unexplained = summary.survivors.filter((s) => s.explanation === undefined);
-  const explained = summary.survivors.filter((s) => s.explanation !== undefined);
+  const unexplained = summary.survivors.filter((s) =>
+    s.explanation === undefined
+  );
+  const explained = summary.survivors.filter((s) =>
+    s.explanation !== undefined
+  );
   out.push("", `unexplained survivors (${unexplained.length}):`);
   for (const s of unexplained) out.push(`  ${survivorLine(s)}`);
   if (explanationsFile !== undefined) {
@@ -423,9 +434,9 @@ export function formatSummary(
       );
       for (const e of summary.stale) {
         out.push(
-          `  line ${e.at}: ${e.file}:${e.line ?? "*"} ${e.mutator} ${oneLine(e.original)} → ${
-            oneLine(e.replacement)
-          }`,
+          `  line ${e.at}: ${e.file}:${e.line ?? "*"} ${e.mutator} ${
+            oneLine(e.original)
+          } → ${oneLine(e.replacement)}`,
         );
       }
     }
@@ -493,7 +504,8 @@ async function main(args: string[]): Promise<number> {
     ) + "\n",
   );
   console.log(`survivors written to ${relative(Deno.cwd(), outFile)}`);
-  const unexplained = summary.survivors.filter((s) => s.explanation === undefined).length;
+  const unexplained =
+    summary.survivors.filter((s) => s.explanation === undefined).length;
   return strict && unexplained > 0 ? 1 : 0;
 }
 
