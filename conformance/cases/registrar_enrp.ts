@@ -562,6 +562,91 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "enrp/registrar/handle-update/unknown-action",
+    ref: "RFC 5353 §2.4 (Update Action: 0 ADD_PE, 1 DEL_PE)",
+    requirement:
+      "A Handle Update with an Update Action other than ADD_PE and DEL_PE neither adds the element it carries nor removes one the peer owns (RSPLIB ignores it); the next ADD_PE is applied as usual.",
+    level: "SHOULD",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const kept = fake.ownElement(handle, undefined);
+      const stranger = fake.ownElement(handle, undefined);
+      const marker = fake.ownElement(handle, undefined);
+      fake.update("add", handle, kept);
+      const pu = await ctx.asap();
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => idsOf(r).includes(kept.identifier),
+        "the peer's element resolvable",
+        ctx.answerTime,
+      );
+      // The fake's checksum stays over what it owns: no audit can add or remove anything.
+      for (const [action, e] of [[2, stranger], [0xffff, stranger], [2, kept]] as const) {
+        fake.send({
+          type: "HandleUpdate",
+          takeoverSuggested: false,
+          updateAction: action,
+          poolHandle: handle,
+          poolElement: e,
+        });
+      }
+      ctx.note("Update Actions 2 and 0xffff for a new element, 2 for an existing one");
+      // Messages on one connection are handled in order: once the marker is there,
+      // the unknown actions have been handled too.
+      fake.update("add", handle, marker);
+      const r = await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => idsOf(r).includes(marker.identifier),
+        "the element of the ADD_PE after them resolvable",
+        ctx.answerTime,
+      );
+      ctx.should(
+        !idsOf(r).includes(stranger.identifier),
+        "no element added by an unknown Update Action",
+        `element ${hexId(stranger.identifier)} listed`,
+      );
+      ctx.should(
+        idsOf(r).includes(kept.identifier),
+        "no element removed by an unknown Update Action",
+        `element ${hexId(kept.identifier)} gone`,
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/list/rejecting-response-not-used",
+    ref: "RFC 5353 §2.6 (R bit), §3.2.2",
+    requirement:
+      "A List Response with the Reject flag carries no list the registrar acts on: it contacts none of the servers in it (RSPLIB ignores such a response).",
+    level: "SHOULD",
+    role: "registrar-enrp",
+    timeout: (t) => quick(t) + t.peerHeartbeatCycle,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const listed = await ctx.listen("enrp");
+      const listedId = ctx.identifier();
+      fake.send({
+        type: "ListResponse",
+        reject: true,
+        servers: [ctx.serverInformation(listedId, listed.endpoint)],
+      });
+      ctx.note(`a rejecting List Response naming ${hexId(listedId)} at a listener of the suite`);
+      const waited = ctx.answerTime + ctx.timers.peerHeartbeatCycle + ctx.timers.slack;
+      await ctx.sleep(waited);
+      ctx.should(
+        listed.accepted.length === 0,
+        "no connection to a server named only in a rejecting List Response",
+        `${listed.accepted.length} connection(s) within ${waited} ms`,
+      );
+    },
+  },
+  {
     id: "enrp/registrar/audit/resync",
     ref: "RFC 5353 §3.6.2, §3.6.3",
     requirement:
