@@ -162,7 +162,6 @@ export class Registrar {
     this.s.connections.set(connection, {
       id: connection,
       protocol,
-      outgoing: false,
       up: true,
       remote,
       identity,

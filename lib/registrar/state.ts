@@ -57,8 +57,6 @@ export interface Connection {
   readonly id: ConnectionId;
   /** What it carries. */
   readonly protocol: ProtocolName;
-  /** Opened by this registrar (else accepted). */
-  readonly outgoing: boolean;
   /** Established (outgoing connections start down). */
   up: boolean;
   /** The remote end, when known. */
@@ -183,7 +181,7 @@ export class RegistrarState {
   /** Opens a connection; returns its id. */
   connect(protocol: ProtocolName, remote: TransportParameter): ConnectionId {
     const id = `out:${this.nextConnection++}`;
-    this.connections.set(id, { id, protocol, outgoing: true, up: false });
+    this.connections.set(id, { id, protocol, up: false });
     this.actions.push({ type: "connect", connection: id, protocol, remote });
     return id;
   }
