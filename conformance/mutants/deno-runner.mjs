@@ -21,17 +21,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import {
-  commonTokens,
-  declareClassPlugin,
-  PluginKind,
-  tokens,
-} from "@stryker-mutator/api/plugin";
-import {
-  DryRunStatus,
-  MutantRunStatus,
-  TestStatus,
-} from "@stryker-mutator/api/test-runner";
+import { commonTokens, declareClassPlugin, PluginKind, tokens } from "@stryker-mutator/api/plugin";
+import { DryRunStatus, MutantRunStatus, TestStatus } from "@stryker-mutator/api/test-runner";
 import { staticRoles } from "./static_roles.mjs";
 
 export const DENO_VERSION = "2.9.6";
@@ -160,9 +151,7 @@ export class DenoConformanceRunner {
           rmSync(out, { force: true });
         } catch {
           return resolve({
-            error: `deno exited (${
-              signal ?? code
-            }) without results: ${tail.trim()}`,
+            error: `deno exited (${signal ?? code}) without results: ${tail.trim()}`,
             elapsedMs,
           });
         }
@@ -253,15 +242,12 @@ export class DenoConformanceRunner {
       return {
         status: MutantRunStatus.Killed,
         killedBy: [],
-        failureMessage:
-          `the built-in targets did not start: ${output.startupError}`,
+        failureMessage: `the built-in targets did not start: ${output.startupError}`,
         nrOfTests: 0,
         duration: r.elapsedMs,
       };
     }
-    const failed = output.cases.filter((c) =>
-      c.verdict !== "OK" && c.verdict !== "UNSUPPORTED"
-    );
+    const failed = output.cases.filter((c) => c.verdict !== "OK" && c.verdict !== "UNSUPPORTED");
     const duration = output.cases.reduce((t, c) => t + c.durationMs, 0);
     if (failed.length > 0) {
       return {
@@ -288,9 +274,7 @@ export class DenoConformanceRunner {
 }
 
 function message(c) {
-  return `case ${c.id}: ${c.verdict}${
-    c.reason === undefined ? "" : ` — ${c.reason}`
-  }`;
+  return `case ${c.id}: ${c.verdict}${c.reason === undefined ? "" : ` — ${c.reason}`}`;
 }
 
 export const strykerPlugins = [

@@ -143,9 +143,7 @@ function guardedBy(path, condition) {
 /** A method or accessor (`kind`: "method", "get", "set") named in `members[kind]` of class `className`. */
 function isClassMember(path, className, members) {
   if (!path.isClassMethod()) return false;
-  const names = Object.hasOwn(members, path.node.kind)
-    ? members[path.node.kind]
-    : [];
+  const names = Object.hasOwn(members, path.node.kind) ? members[path.node.kind] : [];
   if (!names.includes(keyName(path.node))) return false;
   const cls = path.parentPath?.parentPath;
   return cls != null && (cls.isClassDeclaration() || cls.isClassExpression()) &&
@@ -174,9 +172,7 @@ function isOnlyUsedInside(path, inside) {
 function isAssignmentTo(path, name) {
   const node = path.isExpressionStatement() ? path.node.expression : path.node;
   if (node?.type !== "AssignmentExpression") return false;
-  return node.left.type === "Identifier"
-    ? node.left.name === name
-    : isMemberNamed(node.left, name);
+  return node.left.type === "Identifier" ? node.left.name === name : isMemberNamed(node.left, name);
 }
 
 /** A loop whose body does nothing but assign to `name` (it computes `name` alone). */
@@ -338,8 +334,7 @@ export const RULES = [
   },
   {
     name: "operator-api",
-    reason:
-      "operator API (Registrar status, evict and its id, timers, handlespace getters; " +
+    reason: "operator API (Registrar status, evict and its id, timers, handlespace getters; " +
       "Handlespace policies, owners, allPools, size, poolCount): read by status endpoints, " +
       "logs and tests, never on a protocol path; tested in lib/registrar/model_test.ts, " +
       "lib/runtime/runtime_test.ts and lib/handlespace/handlespace_test.ts (evict and " +
@@ -359,8 +354,7 @@ export const RULES = [
   },
   {
     name: "authorization-hook",
-    reason:
-      "option authorize (registration authorization, RFC 5355), which the built-in " +
+    reason: "option authorize (registration authorization, RFC 5355), which the built-in " +
       "run does not set; tested in lib/registrar/registrar_test.ts and " +
       "lib/runtime/authorize_test.ts",
     files: /^lib\/registrar\/asap\.ts$/,
@@ -368,8 +362,7 @@ export const RULES = [
   },
   {
     name: "rate-limits",
-    reason:
-      "options maxHandleResolutionRate and maxEndpointUnreachableRate (RSPLIB's " +
+    reason: "options maxHandleResolutionRate and maxEndpointUnreachableRate (RSPLIB's " +
       "-maxhrrate, -maxeurate) and their token bucket RateLimit, unset in the built-in run; " +
       "tested in lib/registrar/registrar_test.ts",
     files: /^lib\/registrar\/(asap|state)\.ts$/,
@@ -393,20 +386,17 @@ export const RULES = [
   },
   {
     name: "unique-connection",
-    reason:
-      "handlespace option uniqueConnection (refuse re-registration over another " +
+    reason: "handlespace option uniqueConnection (refuse re-registration over another " +
       "connection, RFC 5355 §2.3), off in the built-in run as in RSPLIB; tested in " +
       "lib/handlespace/handlespace_test.ts",
     // Kept: `this.uniqueConnection` and the `&&`s on it (forced true they refuse
     // re-registrations in the built-in run).
     files: /^lib\/handlespace\/handlespace\.ts$/,
-    inside: (path) =>
-      guardedBy(path, (test) => isMemberNamed(test.node, "uniqueConnection")),
+    inside: (path) => guardedBy(path, (test) => isMemberNamed(test.node, "uniqueConnection")),
   },
   {
     name: "nextgen-profile",
-    reason:
-      "nextgen wire profile (64-bit identifiers, Internet-32 checksums): the mutation " +
+    reason: "nextgen wire profile (64-bit identifiers, Internet-32 checksums): the mutation " +
       "run drives the built-in targets in profile rfc only; tested in " +
       "lib/registrar/registrar_test.ts, lib/handlespace/handlespace_test.ts, " +
       "lib/protocol/nextgen_test.ts and the nextgen run of conformance/conformance_test.ts",
@@ -418,8 +408,7 @@ export const RULES = [
   },
   {
     name: "rsplib-checksum",
-    reason:
-      'registrar option checksum: "rsplib16" (RSPLIB\'s Internet-16 arithmetic, for ' +
+    reason: 'registrar option checksum: "rsplib16" (RSPLIB\'s Internet-16 arithmetic, for ' +
       "interop): its terms are kept for every element but read only with that option, " +
       "unset in the built-in run; tested in lib/handlespace/handlespace_test.ts and " +
       "lib/handlespace/model_test.ts",
@@ -430,8 +419,7 @@ export const RULES = [
   },
   {
     name: "option-defaults",
-    reason:
-      "default timers the built-in run overrides (conformance/builtin.ts gives them " +
+    reason: "default timers the built-in run overrides (conformance/builtin.ts gives them " +
       "explicitly) and RSPLIB's timer set (rserpool registrar --timers rsplib, simulations); " +
       "the roles' unit tests run with the defaults, lib/testing/scenario_test.ts with RSPLIB's",
     files: /^lib\/(registrar\/options|element\/element|user\/user)\.ts$/,
@@ -439,8 +427,7 @@ export const RULES = [
   },
   {
     name: "seeded-random",
-    reason:
-      "SeededRandom (xoshiro128**): randomness of unit tests, simulations and the " +
+    reason: "SeededRandom (xoshiro128**): randomness of unit tests, simulations and the " +
       "suite's own message fuzzing (lib/testing/mutate.ts), never of the targets, which " +
       "use systemRandom; exercised by the seeded unit tests (lib/policy/policy_test.ts, " +
       "lib/handlespace/*_test.ts, lib/registrar/*_test.ts)",
@@ -453,9 +440,7 @@ export const RULES = [
 
 function fileOf(path) {
   const name = path.hub?.file?.opts?.filename;
-  return typeof name === "string"
-    ? relative(process.cwd(), name).replaceAll("\\", "/")
-    : "";
+  return typeof name === "string" ? relative(process.cwd(), name).replaceAll("\\", "/") : "";
 }
 
 export class WireIgnorer {

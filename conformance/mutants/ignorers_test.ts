@@ -96,8 +96,7 @@ type Any = any;
 
 /** The child: instruments every source file with the ignorer and reports. */
 async function find(): Promise<Found> {
-  const load = (p: string): Promise<Any> =>
-    import(new URL(p, import.meta.url).href);
+  const load = (p: string): Promise<Any> => import(new URL(p, import.meta.url).href);
   const { Instrumenter } = await load(
     "./node_modules/@stryker-mutator/instrumenter/dist/src/index.js",
   );
@@ -159,9 +158,7 @@ async function find(): Promise<Found> {
         mutator: m.mutatorName,
         original: content.slice(from, to),
         replacement: m.replacement,
-        ...(m.statusReason === undefined
-          ? {}
-          : { rule: m.statusReason.split(":")[0] }),
+        ...(m.statusReason === undefined ? {} : { rule: m.statusReason.split(":")[0] }),
       });
     }
   }
@@ -314,9 +311,7 @@ Deno.test({
       );
     }
     assert.ok(
-      (byRule["registrar-event"] ?? []).every((m) =>
-        /^lib\/registrar\/.*\.emit\(/.test(m)
-      ),
+      (byRule["registrar-event"] ?? []).every((m) => /^lib\/registrar\/.*\.emit\(/.test(m)),
     );
   },
 });
@@ -487,9 +482,7 @@ Deno.test({
       if (m.rule !== undefined) counts[m.rule] = (counts[m.rule] ?? 0) + 1;
     }
     console.log(
-      `ignored mutants by rule (of ${mutants.length}): ${
-        JSON.stringify(counts)
-      }`,
+      `ignored mutants by rule (of ${mutants.length}): ${JSON.stringify(counts)}`,
     );
     for (const rule of Object.keys(MATCHES)) {
       assert.ok((counts[rule] ?? 0) > 0, `rule ${rule} ignores no mutant`);
@@ -498,13 +491,11 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "ignorers: the option-defaults timers are those conformance/builtin.ts gives",
+  name: "ignorers: the option-defaults timers are those conformance/builtin.ts gives",
   ignore: !INSTALLED,
   async fn() {
     const { builtinTimers, timersGiven } = await results();
-    const given = (field: string) =>
-      builtinTimers.find((keys) => keys.includes(field)) ?? [];
+    const given = (field: string) => builtinTimers.find((keys) => keys.includes(field)) ?? [];
     assert.deepEqual(
       sorted(timersGiven.RFC_REGISTRAR_TIMERS as string[]),
       sorted(given("serverAnnounceCycle")),

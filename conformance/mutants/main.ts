@@ -83,9 +83,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  const args = argv.filter((a) =>
-    a !== "--strict" && a !== "--summary-only" && a !== "--partial"
-  );
+  const args = argv.filter((a) => a !== "--strict" && a !== "--summary-only" && a !== "--partial");
 
   if (!summaryOnly) {
     const installed = join(
@@ -133,9 +131,7 @@ async function main(argv: string[]): Promise<number> {
       { STRYKER_DENO: Deno.execPath(), NO_COLOR: "1" },
     );
     say(
-      `Stryker exited with ${code} after ${
-        Math.round((Date.now() - started) / 1000)
-      } s`,
+      `Stryker exited with ${code} after ${Math.round((Date.now() - started) / 1000)} s`,
     );
     if (code !== 0) return code;
   }

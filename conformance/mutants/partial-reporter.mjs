@@ -10,12 +10,7 @@
  * do not edit the mutated files in the first minutes of a run.
  */
 
-import {
-  commonTokens,
-  declareClassPlugin,
-  PluginKind,
-  tokens,
-} from "@stryker-mutator/api/plugin";
+import { commonTokens, declareClassPlugin, PluginKind, tokens } from "@stryker-mutator/api/plugin";
 import { PartialReport } from "./partial_report.mjs";
 
 /** The reporter plugin: hands Stryker's events to a {@link PartialReport}. */

@@ -14,9 +14,7 @@ export const PARTIAL_REPORT = "conformance/mutants/reports/partial.json";
 
 /** The report's key of a file: relative to the project root, with `/`. */
 function fileKey(fileName) {
-  const path = isAbsolute(fileName)
-    ? relative(process.cwd(), fileName)
-    : fileName;
+  const path = isAbsolute(fileName) ? relative(process.cwd(), fileName) : fileName;
   return path.split("\\").join("/");
 }
 

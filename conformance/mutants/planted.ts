@@ -10,13 +10,7 @@
  * @module
  */
 
-import {
-  cpSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 
@@ -46,8 +40,7 @@ export const PLANTED_FAULTS: readonly PlantedFault[] = [
   {
     name: "a registrar never answers a reply-required Presence",
     file: "lib/registrar/enrp.ts",
-    find:
-      `if (m.replyRequired) s.send(connection.id, presence(s, peer.id, false));`,
+    find: `if (m.replyRequired) s.send(connection.id, presence(s, peer.id, false));`,
     replace: `void presence;`,
     case: "enrp/registrar/presence/reply-required",
   },
@@ -61,8 +54,7 @@ export const PLANTED_FAULTS: readonly PlantedFault[] = [
   {
     name: "MAX-BAD-PE-REPORT honoured at 1 instead of 3",
     file: "lib/registrar/asap.ts",
-    find:
-      `node.unreachableReports >= (s.options.maxBadPoolElementReports ?? 3)`,
+    find: `node.unreachableReports >= (s.options.maxBadPoolElementReports ?? 3)`,
     replace: `node.unreachableReports >= 1`,
     case: "asap/registrar/unreachable/max-bad-pe-report",
   },

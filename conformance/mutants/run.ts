@@ -122,8 +122,7 @@ globalThis.addEventListener("unhandledrejection", (ev) => {
   strayError(ev.reason);
 });
 
-const hitLimitReached = () =>
-  ns.hitLimit !== undefined && (ns.hitCount ?? 0) > ns.hitLimit;
+const hitLimitReached = () => ns.hitLimit !== undefined && (ns.hitCount ?? 0) > ns.hitLimit;
 
 async function write(output: RunOutput): Promise<void> {
   const text = JSON.stringify(output);

@@ -152,6 +152,8 @@ export function normalizeCode(code: string): string {
 /** A markdown table cell as text: outer backticks gone, `\|` unescaped. */
 function cellText(cell: string): string {
   let t = cell.trim().replaceAll("\\|", "|");
+  // An empty template literal: deno fmt turns the code span ``` `` ``` into bare ``.
+  if (t === "``") return t;
   const code = /^(`+)\s?([\s\S]*?)\s?\1$/.exec(t);
   if (code !== null) t = code[2];
   return t;
@@ -194,8 +196,7 @@ export function parseExplanations(markdown: string): Explanation[] {
     const cells = splitRow(line).map((c) => c.trim());
     if (columns === undefined) {
       const names = cells.map((c) => c.toLowerCase());
-      const index = (name: string) =>
-        names.findIndex((n) => n.startsWith(name));
+      const index = (name: string) => names.findIndex((n) => n.startsWith(name));
       const found = {
         file: index("file"),
         line: index("line"),
@@ -254,9 +255,7 @@ export function explain(
     }
     const near = candidates
       .filter((s) => Math.abs(s.line - row.line!) <= LINE_WINDOW)
-      .sort((a, b) =>
-        Math.abs(a.line - row.line!) - Math.abs(b.line - row.line!)
-      );
+      .sort((a, b) => Math.abs(a.line - row.line!) - Math.abs(b.line - row.line!));
     if (near.length > 0) near[0].explanation = row;
     else stale.push(row);
   }
@@ -325,9 +324,7 @@ export function summarize(
         case "CompileError":
         case "RuntimeError": {
           c.errors++;
-          const reason = `${m.status}: ${
-            (m.statusReason ?? "").split("\n")[0].slice(0, 120)
-          }`;
+          const reason = `${m.status}: ${(m.statusReason ?? "").split("\n")[0].slice(0, 120)}`;
           errorsByReason[reason] = (errorsByReason[reason] ?? 0) + 1;
           break;
         }
@@ -336,7 +333,8 @@ export function summarize(
       }
     }
   }
-  const stale = explain(survivors, rows);
+  // Rows of files this run did not mutate (a --mutate of fewer files) are not stale.
+  const stale = explain(survivors, rows).filter((row) => row.file in report.files);
   for (const s of survivors) {
     if (s.explanation !== undefined) files[s.file].explained++;
   }
@@ -359,11 +357,9 @@ function oneLine(code: string, max = 70): string {
 
 /** `file:line:col mutator original → replacement` */
 export function survivorLine(s: Survivor): string {
-  return `${s.file}:${s.line}:${s.column} ${s.mutator} ${
-    oneLine(s.original)
-  } → ${oneLine(s.replacement)}${
-    s.status === "NoCoverage" ? " (no coverage)" : ""
-  }`;
+  return `${s.file}:${s.line}:${s.column} ${s.mutator} ${oneLine(s.original)} → ${
+    oneLine(s.replacement)
+  }${s.status === "NoCoverage" ? " (no coverage)" : ""}`;
 }
 
 /** The summary as text. */
@@ -395,13 +391,13 @@ export function formatSummary(
   );
   for (const [file, c] of Object.entries(summary.files)) {
     out.push(
-      `${file.padEnd(width)}  ${String(c.total).padStart(5)} ${
-        String(c.killed).padStart(6)
-      } ${String(c.timeout).padStart(7)} ${String(c.survived).padStart(8)} ${
-        String(c.noCoverage).padStart(5)
-      } ${String(c.ignored).padStart(7)} ${String(c.errors).padStart(6)} ${
-        pct(score(c)).padStart(6)
-      } ${pct(score(c, true)).padStart(10)}`,
+      `${file.padEnd(width)}  ${String(c.total).padStart(5)} ${String(c.killed).padStart(6)} ${
+        String(c.timeout).padStart(7)
+      } ${String(c.survived).padStart(8)} ${String(c.noCoverage).padStart(5)} ${
+        String(c.ignored).padStart(7)
+      } ${String(c.errors).padStart(6)} ${pct(score(c)).padStart(6)} ${
+        pct(score(c, true)).padStart(10)
+      }`,
     );
   }
   if (Object.keys(summary.ignoredByReason).length > 0) {
@@ -416,12 +412,8 @@ export function formatSummary(
       out.push(`  ${n}  ${reason}`);
     }
   }
-  const unexplained = summary.survivors.filter((s) =>
-    s.explanation === undefined
-  );
-  const explained = summary.survivors.filter((s) =>
-    s.explanation !== undefined
-  );
+  const unexplained = summary.survivors.filter((s) => s.explanation === undefined);
+  const explained = summary.survivors.filter((s) => s.explanation !== undefined);
   out.push("", `unexplained survivors (${unexplained.length}):`);
   for (const s of unexplained) out.push(`  ${survivorLine(s)}`);
   if (explanationsFile !== undefined) {
@@ -434,9 +426,9 @@ export function formatSummary(
       );
       for (const e of summary.stale) {
         out.push(
-          `  line ${e.at}: ${e.file}:${e.line ?? "*"} ${e.mutator} ${
-            oneLine(e.original)
-          } → ${oneLine(e.replacement)}`,
+          `  line ${e.at}: ${e.file}:${e.line ?? "*"} ${e.mutator} ${oneLine(e.original)} → ${
+            oneLine(e.replacement)
+          }`,
         );
       }
     }
@@ -504,8 +496,7 @@ async function main(args: string[]): Promise<number> {
     ) + "\n",
   );
   console.log(`survivors written to ${relative(Deno.cwd(), outFile)}`);
-  const unexplained =
-    summary.survivors.filter((s) => s.explanation === undefined).length;
+  const unexplained = summary.survivors.filter((s) => s.explanation === undefined).length;
   return strict && unexplained > 0 ? 1 : 0;
 }
 

@@ -80,13 +80,14 @@ Deno.test("parseExplanations reads the table, code spans and escaped pipes", () 
     "| --- | ---: | --- | --- | --- | --- |",
     "| lib/x.ts | 3 | BitwiseOperator | `a \\| b` | `a & b` | never both set |",
     "| `lib/x.ts` | * | ArithmeticOperator | `a + b` | `a - b` | b is 0 there |",
+    "| lib/x.ts | 9 | StringLiteral | `` `k:${k}` `` | `` | an empty template literal, as deno fmt writes it |",
     "",
     "| Other | table |",
     "| --- | --- |",
     "| not | read |",
   ].join("\n");
   const rows = parseExplanations(md);
-  assert.deepEqual(rows.length, 2);
+  assert.deepEqual(rows.length, 3);
   assert.deepEqual(rows[0], {
     file: "lib/x.ts",
     line: 3,
@@ -98,6 +99,7 @@ Deno.test("parseExplanations reads the table, code spans and escaped pipes", () 
   });
   assert.deepEqual(rows[1].line, undefined);
   assert.deepEqual(rows[1].file, "lib/x.ts");
+  assert.deepEqual([rows[2].original, rows[2].replacement], ["`k:${k}`", "``"]);
 });
 
 Deno.test("explain matches on code, uses the line only between equal candidates", () => {
@@ -189,6 +191,15 @@ Deno.test("summarize counts, scores and explains", () => {
   assert.deepEqual(explained.overall.explained, 1);
   assert.deepEqual(explained.survivors[1].explanation?.why, "why");
   assert.deepEqual(score(explained.overall, true), 50);
+
+  // A row that matches nothing is stale only when its file was mutated in this run.
+  const more = parseExplanations(
+    "| File | Line | Mutator | Original | Replacement | Why equivalent |\n" +
+      "|---|---|---|---|---|---|\n" +
+      "| lib/x.ts | 9 | ArithmeticOperator | `c * d` | `c / d` | gone |\n" +
+      "| lib/other.ts | 9 | ArithmeticOperator | `c * d` | `c / d` | not in this run |\n",
+  );
+  assert.deepEqual(summarize(REPORT, more).stale.map((r) => r.file), ["lib/x.ts"]);
 });
 
 Deno.test("strykerArgs keeps the test and mod.ts exclusions for a --mutate", () => {
