@@ -877,7 +877,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
     id: "asap/user/resolution/hunt",
     ref: "RFC 5352 §3.6, §3.7.2",
     requirement:
-      "A pool user whose registrar never answers finds another registrar, resolves the pool there, and reaches an element.",
+      "A pool user whose registrar never answers finds another registrar, resolves the pool there, and reaches an element; SHOULD: after sending the request once and retransmitting it MAX-REQUEST-RETRANSMIT times, not fewer, not more.",
     level: "MUST",
     role: "user",
     timeout: (t) =>
@@ -894,12 +894,26 @@ export const USER_CASES: readonly ConformanceCase[] = [
         { address: ctx.config.listenHost, port: laterPort },
       ]);
       user.send("hello");
-      await silent.next(startup(ctx.timers), "the user connecting to the first registrar");
+      const first = await silent.next(
+        startup(ctx.timers),
+        "the user connecting to the first registrar",
+      );
       const later = await ctx.listen("asap", laterPort);
       const t = ctx.timers;
       const registrar = await later.next(
         (t.maxRequestRetransmit + 2) * t.requestTimeout + startup(t),
         "the user hunting the other registrar",
+      );
+      // MAX-REQUEST-RETRANSMIT exactly: the first request and that many retransmissions.
+      const sent =
+        first.received.filter((m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, pool))
+          .length;
+      ctx.should(
+        sent === t.maxRequestRetransmit + 1,
+        `the Handle Resolution sent ${
+          t.maxRequestRetransmit + 1
+        } times to the silent registrar (once and MAX-REQUEST-RETRANSMIT = ${t.maxRequestRetransmit} retransmissions) before hunting`,
+        `${sent} times`,
       );
       serve(registrar, pool, () => ({ elements: elements.map((e) => e.element) }));
       await firstSession(ctx, { elements });
@@ -989,6 +1003,48 @@ export const USER_CASES: readonly ConformanceCase[] = [
       const bound = 2 + Math.ceil(window / t.requestTimeout);
       ctx.note(`${asked} Handle Resolution(s) in ${window} ms`);
       ctx.should(asked <= bound, `at most ${bound} Handle Resolutions in ${window} ms`, `${asked}`);
+    },
+  },
+  {
+    id: "asap/user/resolution/one-outstanding",
+    ref: "RFC 5352 §3.3, RFC 5355 §2.13",
+    requirement:
+      "Sessions opened together for one pool share one Handle Resolution: while it is outstanding (before T1-ENRPrequest runs out) the pool user sends no second one for that pool, and every session connects once it is answered.",
+    level: "SHOULD",
+    role: "user",
+    timeout: (t) => 2 * startup(t) + t.requestTimeout + 6 * t.slack,
+    async run(ctx) {
+      const registrarListener = await ctx.listen("asap");
+      const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
+      const open = opener(ctx, user);
+      user.send("hello");
+      const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
+      const isResolution = (m: { type: string; poolHandle?: Uint8Array }) =>
+        m.type === "HandleResolution" && m.poolHandle !== undefined &&
+        sameBytes(m.poolHandle, pool);
+      const first = await receivedSince(ctx, registrar, 0, isResolution, startup(ctx.timers));
+      ctx.must(first !== undefined, "a Handle Resolution", "none");
+      // Two more sessions while the first one's request is outstanding (the registrar
+      // connected), unanswered for half of T1: no retransmission is due yet.
+      open("second");
+      open("third");
+      await ctx.sleep(ctx.timers.requestTimeout / 2);
+      const asked = registrar.received.filter(isResolution).length;
+      ctx.should(
+        asked === 1,
+        `one Handle Resolution for three sessions while it is outstanding (${
+          ctx.timers.requestTimeout / 2
+        } ms, half of T1)`,
+        `${asked}`,
+      );
+      serve(registrar, pool, () => ({ elements: [e.element] }));
+      await waitFor(ctx, () => e.listener.accepted.length >= 3, startup(ctx.timers));
+      ctx.must(
+        e.listener.accepted.length >= 3,
+        "three sessions to the element once the resolution is answered",
+        `${e.listener.accepted.length}`,
+      );
     },
   },
   {
