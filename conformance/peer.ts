@@ -100,6 +100,9 @@ export class Peer {
   readonly received: Arrival[] = [];
   /** When each of {@link Peer.received} arrived (`performance.now()`). */
   readonly receivedAt: number[] = [];
+  /** Application data received on a session (up to 1 MiB kept), in order. */
+  readonly data: Uint8Array[] = [];
+  private dataBytes = 0;
   private waiters: (() => void)[] = [];
   private connection: MessageConnection | undefined;
   private isClosed = false;
@@ -141,7 +144,14 @@ export class Peer {
   handlers(): ConnectionHandlers {
     return {
       message: (ppid, payload) => {
-        if (ppid !== this.ppid) return; // application data on a session: not ours
+        if (ppid !== this.ppid) {
+          // Application data on a session: kept for the cases that look at it.
+          if (this.dataBytes + payload.length <= 1 << 20) {
+            this.data.push(payload.slice());
+            this.dataBytes += payload.length;
+          }
+          return;
+        }
         this.arrived(payload);
       },
       closed: () => {
@@ -149,6 +159,12 @@ export class Peer {
         this.wake();
       },
     };
+  }
+
+  /** The application data received so far, as text. */
+  dataText(): string {
+    const decoder = new TextDecoder();
+    return this.data.map((d) => decoder.decode(d)).join("");
   }
 
   /** Attaches the connection once it is up. */

@@ -1048,6 +1048,35 @@ export const USER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/user/session/data",
+    ref: "RFC 5351 §3, RFC 5352 §3.3",
+    requirement:
+      "What the pool user's application sends on a session reaches the element the user chose, in order: a line sent before the session was up and one sent after it.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => 2 * startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const registrarListener = await ctx.listen("asap");
+      const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
+      const first = `first ${ctx.identifier()}`;
+      const second = `second ${ctx.identifier()}`;
+      user.send(first);
+      const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
+      serve(registrar, pool, () => ({ elements: [e.element] }));
+      const session = await e.listener.next(startup(ctx.timers), "a session to the element");
+      await waitFor(ctx, () => session.dataText().includes(first), ctx.answerTime);
+      user.send(second);
+      await waitFor(ctx, () => session.dataText().includes(second), ctx.answerTime);
+      const text = session.dataText();
+      ctx.must(
+        text.includes(first) && text.includes(second) && text.indexOf(first) < text.indexOf(second),
+        `"${first}" then "${second}" on the session`,
+        JSON.stringify(text.slice(0, 200)),
+      );
+    },
+  },
+  {
     id: "asap/user/resolution/failed-session-stays-failed",
     ref: "RFC 5352 §3.3",
     requirement:
