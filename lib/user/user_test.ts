@@ -179,6 +179,32 @@ Deno.test("a session fails over, reports the failed element and echoes the last 
   assert.equal(pu.session(id)?.failovers, 1);
 });
 
+Deno.test("failSession aborts the session's connection, reports the element and fails over", () => {
+  const { pu, d, home } = setup();
+  let id = "";
+  d.do(() => {
+    id = pu.openSession(POOL, 0);
+  });
+  answer(pu, d, home, [element(1, 1), element(2, 2)]);
+  const [first] = connectsOf(d.actions);
+  d.do(() => pu.connectionUp(first.connection, 10));
+  d.take();
+  const failed = d.do(() => pu.failSession(id, "no answer", 20));
+  assert.deepEqual(
+    failed.filter((a) => a.type === "close"),
+    [{ type: "close", connection: first.connection, abort: true }],
+  );
+  assert.deepEqual(Driver.sent(failed, home), [{
+    type: "EndpointUnreachable",
+    poolHandle: POOL,
+    poolElementId: 1,
+  }]);
+  assert.deepEqual(connectsOf(failed).map((c) => c.remote), [sctp("10.0.1.2", 7000)]);
+  // The old connection's loss afterwards changes nothing: it is no longer the session's.
+  assert.deepEqual(d.do(() => pu.connectionDown(first.connection, 30)), []);
+  assert.equal(pu.session(id)?.failovers, 1);
+});
+
 Deno.test("a Business Card decides where a session fails over to", () => {
   const { pu, d, home } = setup();
   d.do(() => pu.openSession(POOL, 0));
