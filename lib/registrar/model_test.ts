@@ -122,6 +122,8 @@ function play(m: Model, real: Real, out: ReturnType<Driver<RegistrarEvent>["adva
       assert.ok(e, "removed an element the model has");
       if (a.event.reason === "keep-alive") {
         assert.ok(e.doomed, "only elements that left a keep-alive unanswered fail it");
+      } else if (a.event.reason === "unreachable") {
+        assert.ok(e.reports >= 3, "removed for unreachability only at MAX-BAD-PE-REPORT (3)");
       } else {
         assert.equal(a.event.reason, "expired");
         assert.ok(e.expiresAt <= real.d.now, "expired only when its life is over");
@@ -295,8 +297,9 @@ const commands = [
   fc.tuple(connection, handle, id).map(([c, h, i]) =>
     command(`unreachable ${c} ${h}/${i}`, (m, r) => {
       const e = m.pools.get(h)?.elements.get(i);
-      if (e !== undefined && ++e.reports >= 3) m.remove(h, i);
-      // Below the threshold the registrar checks on the element at once (RFC 5352 §3.5).
+      if (e !== undefined) e.reports++;
+      // Below the threshold the registrar checks on the element at once (RFC 5352 §3.5);
+      // at it, the registrar removes the element (its "removed" event updates the model).
       play(
         m,
         r,
@@ -308,6 +311,9 @@ const commands = [
           )
         ),
       );
+      if (e !== undefined && e.reports >= 3) {
+        assert.ok(!m.pools.get(h)?.elements.has(i), "removed at MAX-BAD-PE-REPORT (3)");
+      }
     }, (m) => m.open.has(c))
   ),
   fc.tuple(connection, fc.uint8Array({ minLength: 0, maxLength: 40 })).map(([c, bytes]) =>
