@@ -10,7 +10,7 @@ import { ErrorCauseCode, TransportUse } from "../../lib/protocol/constants.ts";
 import type { PoolElementParameter, PoolMemberSelectionPolicy } from "../../lib/protocol/types.ts";
 import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts";
 import type { CaseContext, RunningUser, SuiteListener } from "../context.ts";
-import type { Peer } from "../peer.ts";
+import type { Arrival, Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
 import {
   announceEvery200ms,
@@ -82,12 +82,18 @@ async function startUser(
   return { pool, user };
 }
 
+/** A Handle Resolution for `pool` (what a registrar of the suite sees from the user). */
+function resolutionOf(pool: Uint8Array): (m: Arrival) => boolean {
+  return (m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, pool);
+}
+
 /** Answers every Handle Resolution of the pool on `registrar` (also one already received). */
 function serve(
   registrar: Peer,
   pool: Uint8Array,
   answer: () => { elements: PoolElementParameter[]; policy?: PoolMemberSelectionPolicy },
 ): void {
+  const isResolution = resolutionOf(pool);
   const send = () => {
     const { elements, policy } = answer();
     registrar.send({
@@ -101,11 +107,11 @@ function serve(
     });
   };
   registrar.respond((m) => {
-    if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) send();
+    if (isResolution(m)) send();
     return false;
   });
   for (const m of registrar.received) {
-    if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) send();
+    if (isResolution(m)) send();
   }
 }
 
@@ -138,10 +144,7 @@ async function setup(
     elements,
     user,
     send: (line) => user.send(line),
-    resolutions: () =>
-      registrar.received.filter((m) =>
-        m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)
-      ).length,
+    resolutions: () => registrar.received.filter(resolutionOf(pool)).length,
   };
 }
 
@@ -155,6 +158,7 @@ function serveAfter(
   first: () => void,
   answer: Parameters<typeof serve>[2],
 ): void {
+  const isResolution = resolutionOf(pool);
   let answered = false;
   const once = () => {
     if (answered) return;
@@ -163,7 +167,7 @@ function serveAfter(
     setTimeout(() => serve(registrar, pool, answer), 100);
   };
   registrar.respond((m) => {
-    if (m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)) once();
+    if (isResolution(m)) once();
     return false;
   });
   if (registrar.received.some((m) => m.type === "HandleResolution")) once();
@@ -669,7 +673,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
           ctx,
           s.registrar,
           since,
-          (m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, s.pool),
+          resolutionOf(s.pool),
           ctx.answerTime + ctx.timers.slack,
         );
         ctx.must(
@@ -810,7 +814,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
         ctx,
         s.registrar,
         since,
-        (m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, s.pool),
+        resolutionOf(s.pool),
         ctx.answerTime,
       );
       ctx.should(
@@ -843,9 +847,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
       const { pool, user } = await startUser(ctx, [registrarListener.endpoint]);
       user.send("hello");
       const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
-      const isResolution = (m: { type: string; poolHandle?: Uint8Array }) =>
-        m.type === "HandleResolution" && m.poolHandle !== undefined &&
-        sameBytes(m.poolHandle, pool);
+      const isResolution = resolutionOf(pool);
       const first = await receivedSince(ctx, registrar, 0, isResolution, startup(ctx.timers));
       ctx.must(first !== undefined, "a Handle Resolution", "none");
       const firstAt = registrar.receivedAt[registrar.received.indexOf(first!)];
@@ -905,9 +907,8 @@ export const USER_CASES: readonly ConformanceCase[] = [
         "the user hunting the other registrar",
       );
       // MAX-REQUEST-RETRANSMIT exactly: the first request and that many retransmissions.
-      const sent =
-        first.received.filter((m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, pool))
-          .length;
+      const sent = first.received.filter(resolutionOf(pool))
+        .length;
       ctx.should(
         sent === t.maxRequestRetransmit + 1,
         `the Handle Resolution sent ${
@@ -976,7 +977,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
       ctx.should(report !== undefined, "an Endpoint Unreachable for the element there", "none");
       await e.listener.next(startup(ctx.timers), "the session back on the element");
       ctx.must(
-        second.received.some((m) => m.type === "HandleResolution" && sameBytes(m.poolHandle, pool)),
+        second.received.some(resolutionOf(pool)),
         "a Handle Resolution at the other registrar",
         "none",
       );
@@ -1020,9 +1021,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
       const open = opener(ctx, user);
       user.send("hello");
       const registrar = await registrarListener.next(startup(ctx.timers), "the user connecting");
-      const isResolution = (m: { type: string; poolHandle?: Uint8Array }) =>
-        m.type === "HandleResolution" && m.poolHandle !== undefined &&
-        sameBytes(m.poolHandle, pool);
+      const isResolution = resolutionOf(pool);
       const first = await receivedSince(ctx, registrar, 0, isResolution, startup(ctx.timers));
       ctx.must(first !== undefined, "a Handle Resolution", "none");
       // Two more sessions while the first one's request is outstanding (the registrar

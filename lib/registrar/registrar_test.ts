@@ -83,6 +83,37 @@ function peer(
   );
 }
 
+/** A peer's ENRP Handle Update (ADD_PE) for element `id`, owned by `home` (default: the sender). */
+function peerAdds(
+  r: Registrar,
+  d: Driver<RegistrarEvent>,
+  connection: string,
+  add: {
+    from: number;
+    id: number;
+    asapTransport: TransportParameter;
+    home?: number;
+    poolHandle?: Uint8Array;
+    takeoverSuggested?: boolean;
+  },
+) {
+  return d.do(() =>
+    r.receive(connection, {
+      type: "HandleUpdate",
+      takeoverSuggested: add.takeoverSuggested ?? false,
+      sendingRegistrarId: add.from,
+      receivingRegistrarId: 0x100,
+      updateAction: 0,
+      poolHandle: add.poolHandle ?? POOL,
+      poolElement: {
+        ...element(add.id),
+        homeRegistrarId: add.home ?? add.from,
+        asapTransport: add.asapTransport,
+      },
+    }, d.now)
+  );
+}
+
 function register(
   r: Registrar,
   d: Driver<RegistrarEvent>,
@@ -453,17 +484,12 @@ Deno.test("handle table pages with More To Send, and only own elements with W", 
   for (let i = 1; i <= 9; i++) register(r, d, "in:1", element(i));
   peer(r, d, "in:peer", 0x200);
   // One element the peer told us about (owned by 0x200).
-  d.do(() =>
-    r.receive("in:peer", {
-      type: "HandleUpdate",
-      takeoverSuggested: false,
-      sendingRegistrarId: 0x200,
-      receivingRegistrarId: 0x100,
-      updateAction: 0,
-      poolHandle: text("Other"),
-      poolElement: { ...element(99), homeRegistrarId: 0x200, asapTransport: sctp("10.0.0.3", 1) },
-    }, d.now)
-  );
+  peerAdds(r, d, "in:peer", {
+    from: 0x200,
+    id: 99,
+    poolHandle: text("Other"),
+    asapTransport: sctp("10.0.0.3", 1),
+  });
   const pages = (ownChildrenOnly: boolean) => {
     const out: [boolean, number][] = [];
     for (;;) {
@@ -501,18 +527,9 @@ Deno.test("presence: replies when asked, audits the checksum, resynchronises by 
     "answers the reply-required Presence",
   );
   // The peer announces an element it owns, then a Presence whose checksum disagrees (it owns more).
-  const announce = (id: number) =>
-    r.receive("in:peer", {
-      type: "HandleUpdate",
-      takeoverSuggested: false,
-      sendingRegistrarId: 0x200,
-      receivingRegistrarId: 0x100,
-      updateAction: 0,
-      poolHandle: POOL,
-      poolElement: { ...element(id), homeRegistrarId: 0x200, asapTransport: sctp("10.0.0.3", 1) },
-    }, d.now);
-  d.do(() => announce(1));
-  d.do(() => announce(2));
+  for (const id of [1, 2]) {
+    peerAdds(r, d, "in:peer", { from: 0x200, id, asapTransport: sctp("10.0.0.3", 1) });
+  }
   const audit = d.do(() =>
     r.receive("in:peer", {
       type: "Presence",
@@ -589,17 +606,7 @@ Deno.test("takeover: acknowledges others, defends itself, wins or yields a conte
     targetRegistrarId: 0x999,
   }]);
   // TakeoverServer moves the target's elements to the taker.
-  d.do(() =>
-    r.receive("in:b", {
-      type: "HandleUpdate",
-      takeoverSuggested: false,
-      sendingRegistrarId: 0x300,
-      receivingRegistrarId: 0x100,
-      updateAction: 0,
-      poolHandle: POOL,
-      poolElement: { ...element(8), homeRegistrarId: 0x999, asapTransport: sctp("10.0.0.8", 1) },
-    }, d.now)
-  );
+  peerAdds(r, d, "in:b", { from: 0x300, id: 8, home: 0x999, asapTransport: sctp("10.0.0.8", 1) });
   const moved = d.do(() =>
     r.receive("in:b", {
       type: "TakeoverServer",
@@ -616,17 +623,7 @@ Deno.test("a multicast Presence from the target stops its takeover, and the targ
   const { r, d } = setup({ multicastPresence: true });
   peer(r, d, "in:target", 0x200);
   peer(r, d, "in:witness", 0x300);
-  d.do(() =>
-    r.receive("in:target", {
-      type: "HandleUpdate",
-      takeoverSuggested: false,
-      sendingRegistrarId: 0x200,
-      receivingRegistrarId: 0x100,
-      updateAction: 0,
-      poolHandle: POOL,
-      poolElement: { ...element(8), homeRegistrarId: 0x200, asapTransport: sctp("10.0.0.8", 1) },
-    }, d.now)
-  );
+  peerAdds(r, d, "in:target", { from: 0x200, id: 8, asapTransport: sctp("10.0.0.8", 1) });
   // The witness keeps talking; the target falls silent and is taken over.
   let started = false;
   while (!started && d.now < 10_000) {
@@ -675,17 +672,12 @@ Deno.test("a multicast Presence from the target stops its takeover, and the targ
 Deno.test("a Takeover Suggestion makes the registrar claim the element with a Home keep-alive", () => {
   const { r, d } = setup();
   peer(r, d, "in:peer", 0x200);
-  const out = d.do(() =>
-    r.receive("in:peer", {
-      type: "HandleUpdate",
-      takeoverSuggested: true,
-      sendingRegistrarId: 0x200,
-      receivingRegistrarId: 0x100,
-      updateAction: 0,
-      poolHandle: POOL,
-      poolElement: { ...element(4), homeRegistrarId: 0x200, asapTransport: sctp("10.0.0.4", 3333) },
-    }, d.now)
-  );
+  const out = peerAdds(r, d, "in:peer", {
+    from: 0x200,
+    id: 4,
+    asapTransport: sctp("10.0.0.4", 3333),
+    takeoverSuggested: true,
+  });
   const connect = out.find((a) => a.type === "connect");
   assert.deepEqual(connect?.type === "connect" && [connect.protocol, connect.remote], [
     "asap",

@@ -56,6 +56,18 @@ function connectsOf(actions: Action<PoolUserEvent>[]) {
   return actions.flatMap((a) => a.type === "connect" ? [a] : []);
 }
 
+/** Opens a session, answers its resolution with elements 1 and 2, brings its first connection up. */
+function sessionUp(pu: PoolUser, d: Driver<PoolUserEvent>, home: string) {
+  let id = "";
+  d.do(() => {
+    id = pu.openSession(POOL, 0);
+  });
+  answer(pu, d, home, [element(1, 1), element(2, 2)]);
+  const [first] = connectsOf(d.actions);
+  d.do(() => pu.connectionUp(first.connection, 10));
+  return { id, first };
+}
+
 Deno.test("resolution goes to the home registrar and fills a cache that goes stale", () => {
   const { pu, d, home } = setup({ items: 4 });
   const out = d.do(() => assert.equal(pu.resolve(POOL, 0), undefined));
@@ -149,14 +161,8 @@ Deno.test("an unknown pool: resolution-failed with the registrar's causes", () =
 
 Deno.test("a session fails over, reports the failed element and echoes the last cookie", () => {
   const { pu, d, home } = setup();
-  let id = "";
-  d.do(() => {
-    id = pu.openSession(POOL, 0);
-  });
-  answer(pu, d, home, [element(1, 1), element(2, 2)]);
-  const [first] = connectsOf(d.actions);
+  const { id, first } = sessionUp(pu, d, home);
   assert.deepEqual([first.protocol, first.remote], ["session", sctp("10.0.1.1", 7000)]);
-  d.do(() => pu.connectionUp(first.connection, 10));
   d.do(() => pu.receive(first.connection, { type: "Cookie", cookie: new Uint8Array([7, 7]) }, 20));
   d.take();
   const lost = d.do(() => pu.connectionDown(first.connection, 30));
@@ -181,13 +187,7 @@ Deno.test("a session fails over, reports the failed element and echoes the last 
 
 Deno.test("failSession aborts the session's connection, reports the element and fails over", () => {
   const { pu, d, home } = setup();
-  let id = "";
-  d.do(() => {
-    id = pu.openSession(POOL, 0);
-  });
-  answer(pu, d, home, [element(1, 1), element(2, 2)]);
-  const [first] = connectsOf(d.actions);
-  d.do(() => pu.connectionUp(first.connection, 10));
+  const { id, first } = sessionUp(pu, d, home);
   d.take();
   const failed = d.do(() => pu.failSession(id, "no answer", 20));
   assert.deepEqual(
