@@ -548,6 +548,93 @@ export const REGISTRAR_ASAP_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/registrar/registration/life-each-element",
+    ref: "RFC 5352 §3.1, §3.2, RFC 5354 §3.10",
+    requirement:
+      "Each element's registration life counts on its own, from its latest registration: elements registered in any order, lives extended and shortened by re-registration, each removed when its own life ends (within the slack), never before, and an element with a long life kept throughout.",
+    level: "SHOULD",
+    role: "registrar-asap",
+    timeout: (t) => 20 * t.slack + 15_000,
+    async run(ctx) {
+      const pe = await ctx.asap();
+      const handle = ctx.poolHandle();
+      const u = Math.max(ctx.timers.slack, 400);
+      // [name, first life, life of the re-registration (if any)], registered in this order.
+      // The lives end 2, 4, ... 14 units after the registrations, each in a heap position
+      // where a registrar that misplaces an element (e.g. one that does not re-sort a
+      // renewed or shortened life) keeps some element at least six units too long.
+      const plan: [string, number, number | undefined][] = [
+        ["E1", 6 * u, undefined],
+        ["E2", 9 * u, 10 * u],
+        ["E3", 11 * u, 12 * u],
+        ["E4", 14 * u, undefined],
+        ["E5", 15 * u, 4 * u],
+        ["E6", 2 * u, undefined],
+        ["E7", 3 * u, 8 * u],
+        ["keep", 60_000, undefined],
+      ];
+      const ids = new Map(plan.map(([name]) => [name, ctx.identifier()]));
+      pe.answerKeepAlives(handle, ...ids.values());
+      /** When each element's life ends, at the earliest (sent) and at the latest (answered). */
+      const due = new Map<string, { earliest: number; latest: number }>();
+      const registerFor = async (name: string, life: number) => {
+        const sent = performance.now();
+        await registerOk(ctx, pe, handle, ids.get(name)!, { life });
+        due.set(name, { earliest: sent + life, latest: performance.now() + life });
+      };
+      for (const [name, life] of plan) await registerFor(name, life);
+      for (const [name, , again] of plan) if (again !== undefined) await registerFor(name, again);
+      ctx.note(
+        `lives (ms): ${
+          plan.map(([n, first, again]) => `${n} ${first}${again === undefined ? "" : `→${again}`}`)
+            .join(", ")
+        }`,
+      );
+      const pu = await ctx.asap();
+      const pending = new Set(plan.map(([name]) => name).filter((n) => n !== "keep"));
+      const deadline = Math.max(...[...pending].map((n) => due.get(n)!.latest)) +
+        2 * ctx.timers.slack;
+      let previous = performance.now();
+      while (pending.size > 0 && performance.now() < deadline) {
+        await ctx.sleep(Math.min(200, u / 3));
+        const listed = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
+        const now = performance.now();
+        ctx.must(
+          listed.includes(ids.get("keep")!),
+          "the element with a 60 s life listed throughout",
+          `gone after ${Math.round(now - due.get("keep")!.earliest + 60_000)} ms`,
+        );
+        for (const name of [...pending]) {
+          if (listed.includes(ids.get(name)!)) continue;
+          pending.delete(name);
+          const { earliest, latest } = due.get(name)!;
+          ctx.must(
+            now >= earliest,
+            `${name} listed until its life ends`,
+            `gone ${Math.round(earliest - now)} ms before`,
+          );
+          ctx.must(
+            previous <= latest + ctx.timers.slack,
+            `${name} removed within ${ctx.timers.slack} ms after its life ends`,
+            `still listed ${Math.round(previous - latest)} ms after`,
+          );
+        }
+        previous = now;
+      }
+      const end = performance.now();
+      ctx.must(
+        pending.size === 0,
+        "every element removed",
+        `still listed: ${
+          [...pending].map((n) =>
+            `${n} (${Math.round(end - due.get(n)!.latest)} ms after its life)`
+          )
+            .join(", ")
+        }`,
+      );
+    },
+  },
+  {
     id: "asap/registrar/deregistration/unknown-element",
     ref: "RFC 5352 §3.2",
     requirement:

@@ -8,6 +8,7 @@
 
 import { handlespaceChecksum } from "../../lib/protocol/checksum.ts";
 import { TransportUse, UpdateAction } from "../../lib/protocol/constants.ts";
+import { bytesToJson } from "../../lib/protocol/json.ts";
 import type {
   EnrpMessage,
   HandleUpdate,
@@ -248,13 +249,15 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
     id: "enrp/registrar/handle-table/paging",
     ref: "RFC 5353 §2.3, §3.2.3",
     requirement:
-      "A handle table larger than one response is sent in pages of at most the target's page size, every one but the last with the More-to-send flag; following it yields every element exactly once.",
+      "A handle table larger than one response is sent in pages of at most the target's page size, every one but the last with the More-to-send flag; following it yields every element exactly once (SHOULD: each pool once per page, with its elements together).",
     level: "MUST",
     role: "registrar-enrp",
     timeout: (t) => 20 * t.slack + 20000,
     async run(ctx) {
-      const handles = [ctx.poolHandle("a"), ctx.poolHandle("b"), ctx.poolHandle("c")];
-      const per = Math.ceil((2 * ctx.timers.handleTablePage + 5) / 3);
+      // Many pools, registered out of handle order, so that pages end inside pools and
+      // pools in any order but the handles' would show.
+      const handles = [..."kdhalbgjcfie"].map((x) => ctx.poolHandle(x));
+      const per = Math.ceil((2 * ctx.timers.handleTablePage + 5) / handles.length);
       const ids: Identifier[] = [];
       for (const h of handles) ids.push(...await registerMany(ctx, h, per));
       const fake = await FakeRegistrar.join(ctx);
@@ -284,6 +287,19 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         pages.slice(0, -1).every((p) => p.moreToSend) && !pages[pages.length - 1].moreToSend,
         "the More-to-send flag on every page but the last",
         pages.map((p) => (p.moreToSend ? "M=1" : "M=0")).join(", "),
+      );
+      const repeated = new Set<string>();
+      pages.forEach((p, i) =>
+        p.pools.forEach((pool, j) => {
+          if (p.pools.findIndex((q) => sameBytes(q.poolHandle, pool.poolHandle)) < j) {
+            repeated.add(`page ${i + 1}: "${bytesToJson(pool.poolHandle)}"`);
+          }
+        })
+      );
+      ctx.should(
+        repeated.size === 0,
+        "each pool at most once per page, its elements together",
+        `listed again: ${[...repeated].join(", ")}`,
       );
       ctx.should(
         sizes.slice(0, -1).every((n) => n === ctx.timers.handleTablePage),
@@ -821,6 +837,65 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         await ctx.expecting(() => pe.expectType("DeregistrationResponse", ctx.answerTime));
         await expect(`after ${name(id)} deregistered`, after);
       }
+    },
+  },
+  {
+    id: "enrp/registrar/presence/checksum-follows-moves",
+    ref: "RFC 5353 §3.6.1, §3.3.1, §3.6.2",
+    requirement:
+      "When an element moves home (a peer's Handle Update names the peer as its new home, or it re-registers here again), the registrar's own checksum and handle table drop or count it, and what it holds for the peer follows too: the peer's Presences, counting the element while the peer is its home, start no resynchronisation.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: (t) => 4 * quick(t) + 4 * t.peerHeartbeatCycle,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const pe = await ctx.asap();
+      const [moving, staying] = [ctx.identifier(), ctx.identifier()];
+      pe.answerKeepAlives(handle, moving, staying);
+      await registerOk(ctx, pe, handle, moving);
+      await registerOk(ctx, pe, handle, staying);
+      const pu = await ctx.asap();
+      const listed = element((await resolveAt(ctx, pu, handle, 0xffffffff)).poolElements, moving);
+      ctx.must(listed !== undefined, "the element registered", "not listed");
+      const owns = (what: string, yes: boolean) =>
+        checksumAgainstTable(ctx, fake, what, (owned) => {
+          const ids = owned.filter((e) => sameBytes(e.handle, handle)).map((e) =>
+            e.element.identifier
+          );
+          ctx.must(
+            ids.includes(staying) && ids.includes(moving) === yes,
+            `its own elements ${what}: ${yes ? "both" : "only the one that stayed"}`,
+            ids.map(hexId).join(", ") || "none",
+          );
+        });
+      await owns("before the move", true);
+      const since = ctx.elapsed();
+      const local = pe.local;
+      const asapTransport = local === undefined ? undefined : transportParameter(
+        { address: local.address, port: local.port, transport: local.transport ?? "TCP" },
+        TransportUse.DataOnly,
+      );
+      fake.update("add", handle, {
+        ...listed!,
+        homeRegistrarId: fake.id,
+        ...(asapTransport === undefined ? {} : { asapTransport }),
+      });
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => element(r.poolElements, moving)?.homeRegistrarId === fake.id,
+        `the element listed with the peer ${hexId(fake.id)} as its home`,
+        ctx.answerTime,
+      );
+      await owns("after the element moved to the peer", false);
+      fake.requireNoResync(since, "the peer's checksum, now counting the element, agreed");
+      // Back home here: the peer no longer counts it.
+      fake.elements = fake.elements.filter((e) => e.element.identifier !== moving);
+      await registerOk(ctx, pe, handle, moving);
+      await owns("after the element re-registered here", true);
+      fake.requireNoResync(since, "the peer's checksum, no longer counting the element, agreed");
     },
   },
   {

@@ -11,11 +11,13 @@ import type { CaseContext } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
 import {
+  causes,
   element,
   eventually,
   hexId,
   idsOf,
   receivedSince,
+  registerAt,
   registerOk,
   resolveAt,
   sameBytes,
@@ -253,6 +255,53 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
         (r) => !idsOf(r).includes(id) && idsOf(r).includes(other),
         `the element whose connection closed removed within one and a half keep-alive intervals and a timeout`,
         1.5 * t.keepAliveInterval + t.keepAliveTimeout + 2 * t.slack,
+      );
+    },
+  },
+  {
+    id: "asap/registrar/keepalive/follows-new-connection",
+    ref: "RFC 5352 §3.1, §3.4",
+    requirement:
+      "An element that re-registers over another connection is supervised over that one from then on: its keep-alives go there, and the loss of the connection it first registered over does not remove it (SHOULD: the re-registration is accepted; RFC 5355 §2.3 lets a registrar refuse it).",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: (t) => t.keepAliveInterval + t.keepAliveTimeout + 6 * t.slack + 8000,
+    async run(ctx) {
+      const handle = ctx.poolHandle();
+      const { peer: first, id } = await elementOn(ctx, handle, "right");
+      const second = await ctx.asap();
+      second.answerKeepAlives(handle, id);
+      const r = await registerAt(ctx, second, handle, id);
+      ctx.should(
+        !r.reject,
+        "the re-registration over a second connection accepted",
+        causes(r.operationError),
+      );
+      if (r.reject) return;
+      first.close();
+      // Long enough for the close to reach the registrar (an SCTP shutdown takes round trips).
+      await ctx.sleep(ctx.timers.slack / 2);
+      const pu = await ctx.asap();
+      const t = ctx.timers;
+      ctx.must(
+        idsOf(await resolveAt(ctx, pu, handle, 0xffffffff)).includes(id),
+        "the element kept when the connection it first registered over closed",
+        "removed",
+      );
+      const seen = second.received.length;
+      const keepAlive = await receivedSince(
+        ctx,
+        second,
+        seen,
+        (m) => m.type === "EndpointKeepAlive" && sameBytes(m.poolHandle, handle),
+        t.keepAliveInterval + 2 * t.slack,
+      );
+      ctx.must(keepAlive !== undefined, "a keep-alive over the second connection", "none");
+      await ctx.sleep(t.keepAliveTimeout + t.slack);
+      ctx.must(
+        idsOf(await resolveAt(ctx, pu, handle, 0xffffffff)).includes(id),
+        "the element, answering over the second connection, still listed a keep-alive timeout later",
+        "removed",
       );
     },
   },

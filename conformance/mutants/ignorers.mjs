@@ -204,14 +204,24 @@ function isNextgenTest(path) {
     typeofBigint(node.right, node.left);
 }
 
+/** The statement `<anything>.NAME.add(…);` or `<anything>.NAME.subtract(…);` (a checksum accumulator's update). */
+function isAccumulatorUpdate(path, name) {
+  if (!path.isExpressionStatement()) return false;
+  const call = path.node.expression;
+  return call.type === "CallExpression" &&
+    (isMemberNamed(call.callee, "add") || isMemberNamed(call.callee, "subtract")) &&
+    isMemberNamed(call.callee.object, name);
+}
+
 /**
  * Internet-32 checksum terms (the nextgen profile's checksum), kept for every
  * element but read only through `checksum(…, "internet32")`: the element's
- * term and the loop summing the pool handle's 32-bit words.
+ * term, the loop summing the pool handle's 32-bit words and the accumulator's
+ * updates.
  */
 function isInternet32Term(path) {
   return isAssignmentTo(path, "checksumTerm32") ||
-    isLoopComputingOnly(path, "sum32");
+    isLoopComputingOnly(path, "sum32") || isAccumulatorUpdate(path, "internet32");
 }
 
 /**
@@ -220,7 +230,26 @@ function isInternet32Term(path) {
  * the pool handle's little-endian sum and the helpers only they use.
  */
 function isRsplibTerm(path) {
-  return isAssignmentTo(path, "rsplibTerm") || isAssignmentTo(path, "sumLE");
+  return isAssignmentTo(path, "rsplibTerm") || isAssignmentTo(path, "sumLE") ||
+    isAccumulatorUpdate(path, "rsplib16");
+}
+
+/**
+ * A string or template literal given as the code (first) or the message
+ * (third argument) of `new ProtocolError(…)`: the registrar puts only the
+ * cause and its information (second and fourth) on the wire.
+ */
+function isProtocolErrorText(path) {
+  if (!path.isStringLiteral() && !path.isTemplateLiteral()) return false;
+  const parent = path.parentPath;
+  if (
+    !parent?.isNewExpression() ||
+    !parent.get("callee").isIdentifier({ name: "ProtocolError" })
+  ) {
+    return false;
+  }
+  const at = parent.node.arguments.indexOf(path.node);
+  return at === 0 || at === 2;
 }
 
 /** `only !== undefined` on the parameter `only` of `announceUpdate` (set only to suggest a takeover). */
@@ -416,6 +445,14 @@ export const RULES = [
     // ignore its `&&` mutant without the "internet16" default inside it.
     files: /^lib\/handlespace\/(handlespace|pool)\.ts$/,
     match: (path) => isRsplibTerm(path) || isOnlyUsedInside(path, isRsplibTerm),
+  },
+  {
+    name: "protocol-error-text",
+    reason: "the code and message of a ProtocolError (new ProtocolError(code, cause, message, " +
+      "info)): only events and logs show them (lib/registrar/asap.ts refuse(), enrp.ts); the " +
+      "Operation Error on the wire carries the cause and its information",
+    files: /^lib\/(handlespace|registrar)\//,
+    match: isProtocolErrorText,
   },
   {
     name: "option-defaults",
