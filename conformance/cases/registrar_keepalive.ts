@@ -262,10 +262,10 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
     id: "asap/registrar/keepalive/follows-new-connection",
     ref: "RFC 5352 §3.1, §3.4",
     requirement:
-      "An element that re-registers over another connection is supervised over that one from then on: its keep-alives go there, and the loss of the connection it first registered over does not remove it (SHOULD: the re-registration is accepted; RFC 5355 §2.3 lets a registrar refuse it).",
+      "An element that re-registers over another connection is supervised over that one from then on: its keep-alives go there, the loss of the connection it first registered over does not remove it, and the loss of the second does, as for any element whose connection is gone (SHOULD: the re-registration is accepted; RFC 5355 §2.3 lets a registrar refuse it).",
     level: "MUST",
     role: "registrar-asap",
-    timeout: (t) => t.keepAliveInterval + t.keepAliveTimeout + 6 * t.slack + 8000,
+    timeout: (t) => 2.5 * t.keepAliveInterval + 2 * t.keepAliveTimeout + 8 * t.slack + 8000,
     async run(ctx) {
       const handle = ctx.poolHandle();
       const { peer: first, id } = await elementOn(ctx, handle, "right");
@@ -302,6 +302,15 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
         idsOf(await resolveAt(ctx, pu, handle, 0xffffffff)).includes(id),
         "the element, answering over the second connection, still listed a keep-alive timeout later",
         "removed",
+      );
+      second.close();
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => !idsOf(r).includes(id),
+        "the element removed once the second connection closed too (within one and a half keep-alive intervals and a timeout)",
+        1.5 * t.keepAliveInterval + t.keepAliveTimeout + 2 * t.slack,
       );
     },
   },
