@@ -16,6 +16,7 @@ import { createInterface } from "node:readline";
 import { CONFORMANCE_HELP, conformanceCommand } from "./conformance.ts";
 import { DECODE_HELP, decodeCommand } from "./decode.ts";
 import { ELEMENT_HELP, elementCommand } from "./element.ts";
+import { PROXY_HELP, proxyCommand } from "./proxy.ts";
 import { REGISTRAR_HELP, registrarCommand } from "./registrar.ts";
 import { STATUS_HELP, statusCommand } from "./status.ts";
 import { USER_HELP, userCommand } from "./user.ts";
@@ -36,7 +37,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: registrarCommand,
   },
   element: {
-    summary: "serve a pool with a built-in echo or daytime service",
+    summary: "serve a pool with a built-in service, or put a TCP server into it (--backend)",
     help: ELEMENT_HELP,
     run: elementCommand,
   },
@@ -44,6 +45,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "resolve a pool and talk to it (send lines to the echo pool)",
     help: USER_HELP,
     run: userCommand,
+  },
+  proxy: {
+    summary: "forward TCP connections to the elements of a pool (a proxy pool user)",
+    help: PROXY_HELP,
+    run: proxyCommand,
   },
   status: {
     summary: "print a registrar's state from its status endpoint",

@@ -307,3 +307,132 @@ Deno.test({
     }
   },
 });
+
+function commandAvailable(command: string, args: string[]): boolean {
+  try {
+    execFileSync(command, args, { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A port free a moment ago (for programs that need one given). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** `count` GETs by one curl process (HTTP/1.0 servers: a connection each); the status codes. */
+function curlMany(url: string, count: number): string[] {
+  const out = execFileSync(
+    "curl",
+    [
+      "-s",
+      "--max-time",
+      "5",
+      "-w",
+      "%{http_code}\\n",
+      ...Array.from({ length: count }, () => ["-o", "/dev/null", url]).flat(),
+    ],
+    { maxBuffer: 1 << 20 },
+  ).toString();
+  return out.trim().split("\n");
+}
+
+const PYTHON_AND_CURL = commandAvailable("python3", ["--version"]) &&
+  commandAvailable("curl", ["--version"]);
+
+Deno.test({
+  name:
+    "processes: Python http.server backends behind element --backend and proxy; curl; a backend killed with kill -9 leaves the pool and no request fails",
+  ignore: !PYTHON_AND_CURL, // skipped: needs python3 and curl (Debian: python3, curl)
+  async fn() {
+    const all: Program[] = [];
+    const dirs: string[] = [];
+    try {
+      const pr = Program.deno("registrar", "--asap", "127.0.0.1:0", "--enrp", "127.0.0.1:0");
+      all.push(pr);
+      const [, asap] = await pr.wait(/asap=127\.0\.0\.1:(\d+)/);
+      const registrar = `127.0.0.1:${asap}`;
+      const backends: Program[] = [];
+      const elements: Program[] = [];
+      for (const name of ["A", "B"]) {
+        const dir = mkdtempSync(join(tmpdir(), "rserpool-http-"));
+        dirs.push(dir);
+        writeFileSync(join(dir, "index.html"), name);
+        const port = await freePort();
+        const server = new Program("python3", [
+          "-m",
+          "http.server",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--directory",
+          dir,
+        ]);
+        all.push(server);
+        backends.push(server);
+        await server.wait(/Serving HTTP/, "out").catch(() => server.wait(/Serving HTTP/));
+        const pe = Program.deno(
+          "element",
+          "--pool",
+          "web",
+          "--backend",
+          `127.0.0.1:${port}`,
+          "--health",
+          `http://127.0.0.1:${port}/`,
+          "--health-interval",
+          "200",
+          "--health-threshold",
+          "2",
+          "--registrar",
+          registrar,
+        );
+        all.push(pe);
+        elements.push(pe);
+        await pe.wait(/registered pool=web/);
+      }
+      const proxy = Program.deno(
+        "proxy",
+        "--pool",
+        "web",
+        "--listen",
+        "127.0.0.1:0",
+        "--registrar",
+        registrar,
+        "--stale-cache",
+        "1000",
+      );
+      all.push(proxy);
+      const [, proxyPort] = await proxy.wait(/proxying pool=web at=127\.0\.0\.1:(\d+)/);
+      const url = `http://127.0.0.1:${proxyPort}/`;
+
+      const before = curlMany(url, 300);
+      backends[0].kill("SIGKILL");
+      const killed = Date.now();
+      const after = curlMany(url, 700);
+      const codes = [...before, ...after];
+      assert.equal(codes.length, 1000);
+      const failed = codes.filter((c) => c !== "200");
+      assert.equal(failed.length, 0, `${failed.length} of 1000 failed: ${failed.slice(0, 5)}`);
+      // Out of the pool within the health bound (two probes 200 ms apart, each with a
+      // timeout of 200 ms) and a registration round trip.
+      await elements[0].wait(/backend unhealthy: deregistering/, "err", 5000);
+      await pr.wait(/reason=deregistered/, "err", 5000);
+      assert.ok(Date.now() - killed < 10_000);
+      proxy.kill("SIGTERM");
+      assert.equal(await proxy.exited, 0, proxy.err);
+      assert.match(proxy.err, /stopping signal=SIGTERM .*forwarded=1000/);
+      for (const pe of elements) pe.kill("SIGTERM");
+      for (const pe of elements) assert.equal(await pe.exited, 0, pe.err);
+    } finally {
+      await cleanup(all);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  },
+});

@@ -122,8 +122,16 @@ export interface RegisterPoolElementOptions {
   readonly log?: Logger;
   /** Every element event. */
   readonly onEvent?: (event: PoolElementEvent) => void;
-  /** Serves a new session; returns what to do with its input. */
-  readonly serve: (session: ElementSession) => ElementSessionHandlers | void;
+  /**
+   * Registers this existing server instead of listening (a proxy pool
+   * element for an application that knows nothing of RSerPool): its
+   * address goes into the registration as a DATA ONLY transport and pool
+   * users connect to it directly. `listen`, `controlChannel` and `serve` do
+   * not apply.
+   */
+  readonly external?: string | Endpoint;
+  /** Serves a new session; returns what to do with its input (required unless `external`). */
+  readonly serve?: (session: ElementSession) => ElementSessionHandlers | void;
 }
 
 /** A pool element running on the network. */
@@ -147,6 +155,12 @@ export interface RunningPoolElement {
   registered(timeout?: number): Promise<void>;
   /** Changes the policy (e.g. a new load) and re-registers. */
   updatePolicy(policy: PoolMemberSelectionPolicy): void;
+  /**
+   * Deregisters (waiting at most `timeout` ms, default 2 s) but keeps the
+   * sessions open now, and the listener: for draining before
+   * {@link RunningPoolElement.close}.
+   */
+  deregister(timeout?: number): Promise<void>;
   /** Deregisters (waiting at most `timeout` ms, default 2 s), then closes sessions and sockets. */
   close(timeout?: number): Promise<void>;
   /** Stops at once without deregistering, as if the process died. */
@@ -168,7 +182,14 @@ export async function registerPoolElement(
     ? new TextEncoder().encode(options.poolHandle)
     : options.poolHandle;
   if (poolHandle.length === 0) throw new RSerPoolError("bad-option", "the pool handle is empty");
-  const controlChannel = options.controlChannel ?? true;
+  const external = typeof options.external === "string"
+    ? parseEndpoint(options.external, { host: "127.0.0.1" })
+    : options.external;
+  const serve = options.serve;
+  if (external === undefined && serve === undefined) {
+    throw new RSerPoolError("bad-option", "a pool element needs serve() or an external server");
+  }
+  const controlChannel = external === undefined && (options.controlChannel ?? true);
   const listenAt = options.listen === undefined
     ? { address: "127.0.0.1", port: 0 }
     : typeof options.listen === "string"
@@ -184,7 +205,7 @@ export async function registerPoolElement(
   const tcp = options.transports?.TCP ??
     new StreamTransport({ ...stream, tls: options.tls });
   // Sessions are plain TCP even when the registrar connections use TLS.
-  const overSctp = listenAt.transport === "SCTP";
+  const overSctp = external === undefined && listenAt.transport === "SCTP";
   if (overSctp && options.transports?.SCTP === undefined) {
     throw new RSerPoolError("bad-option", "an sctp:// listen endpoint needs an SCTP transport");
   }
@@ -201,15 +222,19 @@ export async function registerPoolElement(
   const running: { driver?: RoleDriver<PoolElementEvent> } = {};
   let element: PoolElement | undefined;
 
-  const listener: MessageListener = await sessionTransport.listen(
-    {
-      host: listenAt.address,
-      port: listenAt.port,
-      framing: controlChannel ? "session" : "raw",
-      ppid: ppids.asap,
-    },
-    (connection) => accept(connection),
-  );
+  const listener: MessageListener | undefined = external !== undefined
+    ? undefined
+    : await sessionTransport.listen(
+      {
+        host: listenAt.address,
+        port: listenAt.port,
+        framing: controlChannel ? "session" : "raw",
+        ppid: ppids.asap,
+      },
+      (connection) => accept(connection),
+    );
+  /** Where pool users connect: the listener, or the external server. */
+  const served: Endpoint = external ?? listener!.address;
   let channel: UdpChannel | undefined;
   const waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
   let deregistered: (() => void) | undefined;
@@ -254,7 +279,7 @@ export async function registerPoolElement(
       from: formatEndpoint(connection.remote),
     });
     try {
-      entry.handlers = options.serve(session) ?? {};
+      entry.handlers = serve?.(session) ?? {};
     } catch (e) {
       log.error("session handler failed", { session: id, error: e as Error });
       connection.abort();
@@ -286,7 +311,7 @@ export async function registerPoolElement(
             registrar: event.registrarId === undefined
               ? undefined
               : formatIdentifier(event.registrarId),
-            serving: formatEndpoint(listener.address),
+            serving: formatEndpoint(served),
           });
         }
         for (const w of waiters) w.resolve();
@@ -349,7 +374,7 @@ export async function registerPoolElement(
     }
   };
 
-  const advertise = options.advertise ?? advertisedAddresses(listener.address.address)[0];
+  const advertise = options.advertise ?? advertisedAddresses(served.address)[0];
   try {
     element = new PoolElement({
       poolHandle,
@@ -357,7 +382,11 @@ export async function registerPoolElement(
       profile,
       policy: options.policy ?? { type: "RoundRobin" },
       userTransport: transportParameter(
-        { address: advertise, port: listener.address.port, transport: listenAt.transport },
+        {
+          address: advertise,
+          port: served.port,
+          transport: external === undefined ? listenAt.transport : external.transport,
+        },
         controlChannel ? TransportUse.DataPlusControl : TransportUse.DataOnly,
       ),
       registrars: registrars.map((r) => transportParameter(r)),
@@ -368,7 +397,7 @@ export async function registerPoolElement(
       announceTransport: "TCP",
     });
   } catch (e) {
-    await listener.close();
+    await listener?.close();
     throw e;
   }
   const role = element;
@@ -376,7 +405,7 @@ export async function registerPoolElement(
     role,
     profile,
     transports: { ...options.transports, TCP: tcp },
-    sctpLocalPorts: overSctp ? { asap: listener.address.port } : undefined,
+    sctpLocalPorts: overSctp ? { asap: served.port } : undefined,
     channels: {},
     onEvent,
     onSessionData: (id, ppid, payload) => guarded(id, "data", (h) => h.data?.(payload, ppid)),
@@ -397,16 +426,28 @@ export async function registerPoolElement(
       );
     } catch (e) {
       d.stop();
-      await listener.close();
+      await listener?.close();
       throw e;
     }
   }
   d.run((now) => role.start(now));
 
   let closed = false;
+  let deregistering = false;
+  const deregisterRole = async (timeout: number) => {
+    if (role.homeConnection === undefined) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeout);
+      deregistered = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      d.run((now) => role.deregister(now));
+    });
+  };
   const shutDown = async (graceful: boolean) => {
     d.stop(graceful);
-    await listener.close();
+    await listener?.close();
     await channel?.close();
     for (const [id, entry] of sessions) {
       try {
@@ -422,7 +463,7 @@ export async function registerPoolElement(
   return {
     identifier: role.identifier,
     poolHandle,
-    address: { address: advertise, port: listener.address.port },
+    address: { address: advertise, port: served.port },
     element: role,
     get isRegistered() {
       return role.isRegistered;
@@ -454,19 +495,15 @@ export async function registerPoolElement(
     updatePolicy(policy) {
       d.run((now) => role.updatePolicy(policy, now));
     },
+    async deregister(timeout = 2000) {
+      if (closed || deregistering) return;
+      deregistering = true;
+      await deregisterRole(timeout);
+    },
     async close(timeout = 2000) {
       if (closed) return;
       closed = true;
-      if (role.homeConnection !== undefined) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, timeout);
-          deregistered = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-          d.run((now) => role.deregister(now));
-        });
-      }
+      if (!deregistering) await deregisterRole(timeout);
       await shutDown(true);
       log.info("element stopped", { element: formatIdentifier(role.identifier) });
     },

@@ -54,6 +54,34 @@ export {
   silentLogger,
   textLogger,
 } from "./log.ts";
+export {
+  type ForwardCounts,
+  type ForwardOptions,
+  forwardSockets,
+  proxyV2Header,
+} from "./forward.ts";
+export {
+  formatHealthCheck,
+  type HealthCheck,
+  HealthState,
+  type HealthWatch,
+  parseHealthCheck,
+  probeHealth,
+  watchHealth,
+  type WatchHealthOptions,
+} from "./health.ts";
+export {
+  type ProxyElementCounts,
+  type ProxyElementOptions,
+  type RunningProxyElement,
+  startProxyElement,
+} from "./proxy_element.ts";
+export {
+  type ProxyCounts,
+  type ProxyOptions,
+  type RunningProxy,
+  startProxy,
+} from "./proxy_user.ts";
 export { type RunningRegistrar, startRegistrar, type StartRegistrarOptions } from "./registrar.ts";
 export { daytimeService, echoCookie, echoService, readEchoCookie } from "./services.ts";
 export {

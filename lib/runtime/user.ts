@@ -20,7 +20,7 @@
 import { RSerPoolError, TransportError } from "../errors.ts";
 import { ERROR_CAUSE_NAMES, Port } from "../protocol/constants.ts";
 import { bytesToJson } from "../protocol/json.ts";
-import type { PoolElementParameter, WireProfile } from "../protocol/types.ts";
+import type { Identifier, PoolElementParameter, WireProfile } from "../protocol/types.ts";
 import type { ConnectionId } from "../role/actions.ts";
 import { PoolUser, type PoolUserEvent, type PoolUserOptions } from "../user/user.ts";
 import { type StreamSettings, StreamTransport, type TlsSettings } from "../transport/tcp.ts";
@@ -108,6 +108,28 @@ export interface RunningPoolUser {
     poolHandle: string | Uint8Array,
     options?: { timeout?: number },
   ): Promise<readonly PoolElementParameter[]>;
+  /**
+   * Chooses one element of a pool by the pool's policy (RFC 5356: the pool
+   * user applies it to the elements it resolved), resolving first when the
+   * cache has none. Rejects like {@link RunningPoolUser.resolve}, and with
+   * `resolution-failed` when the pool has no element left to choose.
+   *
+   * ```ts ignore
+   * const element = await pu.select("web");
+   * // connect to element.userTransport; when that fails:
+   * pu.reportUnreachable("web", element.identifier);
+   * ```
+   */
+  select(
+    poolHandle: string | Uint8Array,
+    options?: { timeout?: number },
+  ): Promise<PoolElementParameter>;
+  /**
+   * Reports an element this user could not reach (RFC 5352 §3.5): an ASAP
+   * Endpoint Unreachable to the home registrar, and the element out of the
+   * cache, so that the next {@link RunningPoolUser.select} chooses another.
+   */
+  reportUnreachable(poolHandle: string | Uint8Array, identifier: Identifier): void;
   /**
    * Opens a session with an element of the pool; resolves once connected.
    * Rejects when no element can be reached or after `timeout` (default 10 s).
@@ -380,6 +402,32 @@ export async function createPoolUser(
         `resolving "${bytesToJson(handle)}"`,
         () => resolutions.delete(entry!),
       );
+    },
+    async select(this: RunningPoolUser, poolHandle, selectOptions = {}) {
+      const handle = handleBytes(poolHandle);
+      const pick = () => {
+        let chosen: PoolElementParameter | undefined;
+        d.run((now) => {
+          chosen = user.select(handle, now);
+        });
+        return chosen;
+      };
+      const cached = closed ? undefined : pick();
+      if (cached !== undefined) return cached;
+      await this.resolve(handle, selectOptions);
+      const chosen = pick();
+      if (chosen === undefined) {
+        throw new RSerPoolError(
+          "resolution-failed",
+          `no element of "${bytesToJson(handle)}" left to choose`,
+        );
+      }
+      return chosen;
+    },
+    reportUnreachable(poolHandle, identifier) {
+      if (closed) return;
+      const handle = handleBytes(poolHandle);
+      d.run((now) => user.reportUnreachable(handle, identifier, now));
     },
     connect(poolHandle, handlers = {}, connectOptions = {}) {
       if (closed) return Promise.reject(new RSerPoolError("closed", "the pool user was closed"));
