@@ -47,7 +47,14 @@ Options:
   --presence GROUP:PORT  exchange Presences on this group instead
   --multicast-ttl N      multicast TTL (default 1: this link only)
   --multicast-interface ADDR  local address of the interface to use
-  --status ADDR:PORT     serve the state as JSON over HTTP (GET /status, /pools)
+  --status ADDR:PORT     serve the state as JSON over HTTP (GET /status, /pools),
+                         and the HTTP API for programs without ASAP: resolve
+                         (GET /pools/HANDLE/resolve) and watch a pool (GET
+                         /pools/HANDLE/watch, Server-Sent Events); see
+                         docs/runtime.md
+  --api-write            let the HTTP API register and deregister elements with
+                         a time-to-live (POST/PUT/DELETE /pools/HANDLE/elements;
+                         --authorize applies); off by default
   --timers rfc|rsplib    timer defaults: RFC 5353's (default) or RSPLIB's
   --timer NAME=MS        set one timer (repeatable): serverAnnounceCycle,
                          keepAliveInterval, keepAliveTimeout, peerHeartbeatCycle,
@@ -121,6 +128,7 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
     "multicast-ttl": { type: "string" },
     "multicast-interface": { type: "string" },
     status: { type: "string" },
+    "api-write": { type: "boolean" },
     timers: { type: "string" },
     timer: { type: "string", multiple: true },
     "tls-cert": { type: "string" },
@@ -189,6 +197,9 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
     }
   }
   const sctp = await sctpOption(values, peers.some((p) => p.transport === "SCTP"));
+  if (values["api-write"] === true && values.status === undefined) {
+    throw new UsageError("--api-write needs --status (the API is served there)");
+  }
   const registrar = await startRegistrar({
     id: values.id === undefined ? undefined : identifierOption("id", values.id, profile),
     profile,
@@ -200,6 +211,7 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
     statusEndpoint: values.status === undefined
       ? undefined
       : endpointOption("status", values.status, { host: "127.0.0.1" }),
+    api: { write: values["api-write"] === true },
     timers: timerValues,
     tls,
     authorize,

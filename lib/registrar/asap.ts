@@ -21,15 +21,17 @@ import type {
   EndpointUnreachable,
   ErrorCause,
   HandleResolution,
+  Identifier,
   PoolElementParameter,
   Registration,
   TransportParameter,
 } from "../protocol/types.ts";
+import type { RemoteEndpoint } from "../role/actions.ts";
 import type { RemovalReason } from "./options.ts";
 import { type Connection, RateLimit, type RegistrarState } from "./state.ts";
 
 /** A Pool Element as sent to pool users (without the ASAP Transport). */
-function forUsers(node: PoolElementNode): PoolElementParameter {
+export function forUsers(node: PoolElementNode): PoolElementParameter {
   return {
     identifier: node.identifier,
     homeRegistrarId: node.homeRegistrarId,
@@ -222,12 +224,17 @@ function register(s: RegistrarState, connection: Connection, m: Registration): v
     poolHandle: m.poolHandle,
     poolElementId: node.identifier,
   });
+  admitted(s, node, result.added);
+}
+
+/** What follows an accepted registration: peers told, supervision restarted, expiry re-armed. */
+function admitted(s: RegistrarState, node: PoolElementNode, added: boolean): void {
   announceUpdate(s, node, UpdateAction.AddPoolElement);
   // A registration proves the element alive, as a Keep-Alive Ack does: restart supervision.
   s.keepAliveDeadlines.cancel(node);
   s.keepAlives.set(node, s.now + s.timers.keepAliveInterval);
   scheduleExpiry(s);
-  s.emit({ kind: "registered", node, added: result.added });
+  s.emit({ kind: "registered", node, added });
   const suggest = s.options.suggestTakeover;
   if (suggest !== undefined) {
     const peer = suggest(node, s.connectedPeers().map((p) => p.id));
@@ -236,6 +243,74 @@ function register(s: RegistrarState, connection: Connection, m: Registration): v
     }
   }
 }
+
+/**
+ * A registration on behalf of a program without ASAP (the registrar's HTTP
+ * API): the same admission as an ASAP registration (authorization, the
+ * pool's rules, peers told by Handle Update), but without a connection, so
+ * without keep-alives: the element stays for its registration life, which
+ * a repeated registration renews. Throws {@link ProtocolError} when refused.
+ */
+export function registerOnBehalf(
+  s: RegistrarState,
+  poolHandle: Uint8Array,
+  element: PoolElementParameter,
+  requester: { readonly remote?: RemoteEndpoint; readonly identity?: string },
+): PoolElementNode {
+  const authorize = s.options.authorize;
+  if (authorize !== undefined) {
+    const verdict = authorize({
+      poolHandle,
+      poolElement: element,
+      connection: ON_BEHALF,
+      remote: requester.remote,
+      identity: requester.identity,
+    });
+    if (verdict !== true) {
+      throw verdict === false
+        ? new ProtocolError(
+          "unauthorized",
+          ErrorCauseCode.RejectedDueToSecurity,
+          "registration not authorized",
+        )
+        : verdict;
+    }
+  }
+  const existing = s.handlespace.pool(poolHandle)?.elements.get(element.identifier);
+  if (existing !== undefined && existing.connection !== undefined) {
+    throw new ProtocolError(
+      "non-unique-identifier",
+      ErrorCauseCode.NonUniquePoolElementIdentifier,
+      "identifier registered over ASAP",
+    );
+  }
+  const result = s.handlespace.register(poolHandle, element, {
+    now: s.now,
+    homeRegistrarId: s.id,
+    // Peers (RSPLIB's above all) want an ASAP Transport: the element's own transport.
+    asapTransport: element.asapTransport ?? element.userTransport,
+  });
+  admitted(s, result.node, result.added);
+  return result.node;
+}
+
+/** Ends a registration made on behalf of a program (see {@link registerOnBehalf}); false if there is none. */
+export function deregisterOnBehalf(
+  s: RegistrarState,
+  poolHandle: Uint8Array,
+  identifier: Identifier,
+): boolean {
+  const node = s.handlespace.pool(poolHandle)?.elements.get(identifier);
+  if (node === undefined || node.homeRegistrarId !== s.id || node.connection !== undefined) {
+    return false;
+  }
+  removeElement(s, node, "deregistered");
+  scheduleExpiry(s);
+  return true;
+}
+
+/** The connection id authorization hooks see for registrations on behalf of a program. */
+export const ON_BEHALF = "api";
 
 /** ASAP_DEREGISTRATION at the registrar (RFC 5352 §3.2). */
 function deregister(s: RegistrarState, connection: Connection, m: Deregistration): void {

@@ -269,11 +269,13 @@ function learnElement(
 ): PoolElementNode | undefined {
   if (element.homeRegistrarId === s.id || element.homeRegistrarId === s.zero) return undefined;
   try {
-    return s.handlespace.register(poolHandle, element, {
+    const { node, added } = s.handlespace.register(poolHandle, element, {
       now: s.now,
       homeRegistrarId: element.homeRegistrarId,
       asapTransport: element.asapTransport,
-    }).node;
+    });
+    s.emit({ kind: "learnt", node, added });
+    return node;
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;
     s.emit({

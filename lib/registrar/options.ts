@@ -148,6 +148,8 @@ export type RegistrarEvent =
     readonly error: ProtocolError;
   }
   | { readonly kind: "removed"; readonly node: PoolElementNode; readonly reason: RemovalReason }
+  /** An element another registrar owns, added or updated by a Handle Update or a handle table. */
+  | { readonly kind: "learnt"; readonly node: PoolElementNode; readonly added: boolean }
   | { readonly kind: "peer-up"; readonly peer: Identifier }
   | { readonly kind: "peer-down"; readonly peer: Identifier }
   | { readonly kind: "mentor"; readonly peer: Identifier | undefined }

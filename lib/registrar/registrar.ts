@@ -29,8 +29,10 @@ import type {
   EnrpMessage,
   ErrorCause,
   Identifier,
+  PoolElementParameter,
   RSerPoolMessage,
 } from "../protocol/types.ts";
+import type { PoolElementNode } from "../handlespace/node.ts";
 import type {
   Action,
   ConnectionId,
@@ -40,9 +42,12 @@ import type {
 } from "../role/actions.ts";
 import {
   asapConnectionLost,
+  deregisterOnBehalf,
+  forUsers,
   keepAliveDue,
   keepAliveMissed,
   onAsap,
+  registerOnBehalf,
   removeElement,
   scheduleExpiry,
   sendHomeKeepAlives,
@@ -351,6 +356,45 @@ export class Registrar {
     removeElement(s, node, "expired");
     scheduleExpiry(s);
     return true;
+  }
+
+  /**
+   * Registers a pool element on behalf of a program that speaks no ASAP
+   * (the HTTP API): authorized and checked like an ASAP registration and
+   * announced to the peers, but without keep-alives: it stays for its
+   * registration life, which registering it again renews. Throws
+   * a ProtocolError (with the cause an ASAP registration would get)
+   * when refused.
+   */
+  registerOnBehalf(
+    poolHandle: Uint8Array,
+    element: PoolElementParameter,
+    now: number,
+    requester: { readonly remote?: RemoteEndpoint; readonly identity?: string } = {},
+  ): PoolElementNode {
+    this.s.now = now;
+    return registerOnBehalf(this.s, poolHandle, element, requester);
+  }
+
+  /** Ends a registration made by {@link Registrar.registerOnBehalf}; false when there is none. */
+  deregisterOnBehalf(poolHandle: Uint8Array, identifier: Identifier, now: number): boolean {
+    this.s.now = now;
+    return deregisterOnBehalf(this.s, poolHandle, identifier);
+  }
+
+  /**
+   * A handle resolution without ASAP (the HTTP API): up to `items` elements
+   * of the pool chosen by its policy, as an ASAP Handle Resolution would
+   * get them (0: the registrar's default number); undefined for an unknown
+   * pool.
+   */
+  resolve(poolHandle: Uint8Array, items: number, now: number): PoolElementParameter[] | undefined {
+    const s = this.s;
+    s.now = now;
+    if (s.handlespace.pool(poolHandle) === undefined) return undefined;
+    const max = s.options.maxHandleResolutionItems ?? 128;
+    const wanted = items <= 0 ? (s.options.defaultHandleResolutionItems ?? 3) : items;
+    return s.handlespace.resolve(poolHandle, Math.min(wanted, max)).map(forUsers);
   }
 
   /** A snapshot of the registrar's state. */

@@ -54,6 +54,7 @@ export {
   silentLogger,
   textLogger,
 } from "./log.ts";
+export type { RegistrarApiOptions } from "./api.ts";
 export {
   type ForwardCounts,
   type ForwardOptions,

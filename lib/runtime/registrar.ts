@@ -22,6 +22,7 @@ import type { MulticastChannel } from "../role/actions.ts";
 import { type StreamSettings, StreamTransport, type TlsSettings } from "../transport/tcp.ts";
 import type { MessageListener, MessageTransport } from "../transport/types.ts";
 import { UdpChannel, type UdpChannelSettings } from "../transport/udp.ts";
+import { type RegistrarApi, registrarApi, type RegistrarApiOptions } from "./api.ts";
 import { profilePpids, RoleDriver } from "./driver.ts";
 import {
   advertisedAddresses,
@@ -60,8 +61,10 @@ export interface StartRegistrarOptions extends
   readonly announce?: UdpChannelSettings;
   /** Send and hear ENRP Presences on this UDP channel (default: none). */
   readonly presence?: UdpChannelSettings;
-  /** Serve the JSON status on this HTTP endpoint (default: none). */
+  /** Serve the JSON status, and the HTTP API, on this HTTP endpoint (default: none). */
   readonly statusEndpoint?: string | Endpoint;
+  /** The HTTP API on the status endpoint (resolve and watch; registration with `write`). */
+  readonly api?: RegistrarApiOptions;
   /** TLS on the ASAP and ENRP connections (both directions). */
   readonly tls?: TlsSettings;
   /** Limits and timeouts of the TCP connections. */
@@ -216,9 +219,11 @@ export async function startRegistrar(
       multicastPresence: options.presence !== undefined,
     });
     const id = formatIdentifier(registrar.id);
+    let api: RegistrarApi | undefined;
     const onEvent = (event: RegistrarEvent) => {
       count(counters, event);
       logEvent(log, event);
+      api?.event(event);
       options.onEvent?.(event);
     };
     driver = new RoleDriver<RegistrarEvent>({
@@ -264,10 +269,13 @@ export async function startRegistrar(
     const pools = (limit = 100) =>
       poolSnapshots(registrar.handlespace, registrar.id, d.now(), limit);
     if (options.statusEndpoint !== undefined) {
+      api = registrarApi(registrar, (step) => d.run(step), profile, options.api);
+      const served = api;
       status = await serveStatus(
         endpointOf(options.statusEndpoint, { host: "127.0.0.1", port: 0 }),
         snapshot,
         pools,
+        (req, res, url) => served.handle(req, res, url),
       );
     }
     d.run((now) => registrar.start(now));
@@ -352,6 +360,15 @@ function logEvent(log: Logger, event: RegistrarEvent): void {
         connection: event.connection,
         cause: event.error.message,
       });
+      return;
+    case "learnt":
+      if (event.added) {
+        log.debug("element learnt from a peer", {
+          pool: bytesToJson(event.node.pool.handle),
+          element: formatIdentifier(event.node.identifier),
+          home: formatIdentifier(event.node.homeRegistrarId),
+        });
+      }
       return;
     case "removed":
       log.info("element removed", {

@@ -191,15 +191,18 @@ export interface StatusServer {
 
 /**
  * Serves `GET /status` and `GET /pools` as JSON on `host:port` (loopback
- * by default: the status tells the handlespace to whoever asks).
+ * by default: the status tells the handlespace to whoever asks), and what
+ * `api` takes (the registrar's HTTP API, `./api.ts`).
  */
 export function serveStatus(
   endpoint: Endpoint,
   summary: () => unknown,
   pools: (limit: number) => unknown,
+  api?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean,
 ): Promise<StatusServer> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://status");
+    if (api?.(req, res, url)) return;
     let body: unknown;
     if (req.method !== "GET") {
       res.writeHead(405, { allow: "GET" }).end();
