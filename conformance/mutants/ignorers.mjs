@@ -382,6 +382,19 @@ export const RULES = [
       }),
   },
   {
+    name: "http-api",
+    reason: "registrations and resolutions on behalf of programs without ASAP (the registrar's " +
+      "HTTP API, lib/runtime/api.ts): no conformance case speaks HTTP; tested in " +
+      "lib/runtime/api_test.ts",
+    files: /^lib\/registrar\/(asap|registrar)\.ts$/,
+    match: (path) =>
+      (path.isFunctionDeclaration() &&
+        ["registerOnBehalf", "deregisterOnBehalf"].includes(path.node.id?.name)) ||
+      isClassMember(path, "Registrar", {
+        method: ["registerOnBehalf", "deregisterOnBehalf", "resolve"],
+      }),
+  },
+  {
     name: "authorization-hook",
     reason: "option authorize (registration authorization, RFC 5355), which the built-in " +
       "run does not set; tested in lib/registrar/registrar_test.ts and " +

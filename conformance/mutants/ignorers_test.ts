@@ -232,6 +232,13 @@ const MATCHES: Record<string, readonly string[]> = {
     "lib/registrar/registrar.ts: evict(poolHandle: Uint8Array, identifier: Identifier, now: number): boolean {",
     "lib/registrar/registrar.ts: status(): RegistrarStatus {",
   ],
+  "http-api": [
+    "lib/registrar/asap.ts: function registerOnBehalf(",
+    "lib/registrar/asap.ts: function deregisterOnBehalf(",
+    "lib/registrar/registrar.ts: registerOnBehalf(",
+    "lib/registrar/registrar.ts: deregisterOnBehalf(poolHandle: Uint8Array, identifier: Identifier, now: number): boolean {",
+    "lib/registrar/registrar.ts: resolve(poolHandle: Uint8Array, items: number, now: number): PoolElementParameter[] | undefined {",
+  ],
   "authorization-hook": [
     "lib/registrar/asap.ts: if (authorize !== undefined) {",
   ],
