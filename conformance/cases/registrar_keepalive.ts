@@ -303,6 +303,8 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
         "the element, answering over the second connection, still listed a keep-alive timeout later",
         "removed",
       );
+      // Once more over the same connection: it stays the one that speaks for the element.
+      await registerOk(ctx, second, handle, id);
       second.close();
       await eventually(
         ctx,

@@ -617,12 +617,12 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
     id: "enrp/registrar/takeover/home-keepalives",
     ref: "RFC 5353 §3.5.2, RFC 5352 §3.4",
     requirement:
-      "After taking over a peer, the registrar sends every element it took an Endpoint Keep-Alive with the Home flag at that element's own ASAP endpoint (each of two elements behind one endpoint included), and supervises them: the ones that acknowledge stay with it as their home, one that does not is removed after its keep-alive timeout and its removal announced to the peers (DEL_PE); SHOULD: the periodic keep-alives start a keep-alive interval after the claim (half of it at the least), not at once.",
+      "After taking over a peer, the registrar sends every element it took an Endpoint Keep-Alive with the Home flag at that element's own ASAP endpoint (each of two elements behind one endpoint included), and supervises them: the ones that acknowledge stay with it as their home, one that does not is removed after its keep-alive timeout and its removal announced to the peers (DEL_PE), and when the connection to them is lost they are removed or reached again for their next keep-alive, never kept unsupervised; SHOULD: the periodic keep-alives start a keep-alive interval after the claim (half of it at the least), not at once.",
     level: "MUST",
     role: "registrar-enrp",
     features: ["home-keepalive"],
     timeout: (t) =>
-      oneTakeover(t) + 2 * t.keepAliveTimeout + 1.5 * t.keepAliveInterval + 8 * t.slack,
+      oneTakeover(t) + 3 * t.keepAliveTimeout + 3 * t.keepAliveInterval + 10 * t.slack,
     async run(ctx) {
       const failing = await FakeRegistrar.join(ctx);
       const witness = await FakeRegistrar.join(ctx);
@@ -764,6 +764,36 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
           t.keepAliveInterval / 2
         } ms) after the Home-flag one`,
         `${gaps.join(", ")} ms after it`,
+      );
+      // The connection to the taken-over elements is lost: the registrar removes them, or
+      // reaches them again for their next keep-alive; it never keeps them unsupervised.
+      const before = new Set(shared.accepted);
+      for (const p of before) p.close();
+      const reached = (h: Uint8Array) =>
+        shared.accepted.some((p) =>
+          !before.has(p) &&
+          p.received.some((m) => m.type === "EndpointKeepAlive" && sameBytes(m.poolHandle, h))
+        );
+      const settled = async () => {
+        for (const [h, e] of owned.slice(0, 2)) {
+          const gone = !idsOf(await resolveAt(ctx, pu, h)).includes(e.identifier);
+          if (!gone && !reached(h)) return false;
+        }
+        return true;
+      };
+      const bound = 1.5 * t.keepAliveInterval + t.keepAliveTimeout + 2 * t.slack;
+      const until = performance.now() + bound;
+      let done = await settled();
+      while (!done && performance.now() < until) {
+        await ctx.sleep(Math.min(250, bound / 10));
+        done = await settled();
+      }
+      ctx.must(
+        done,
+        `the elements whose connection was lost removed, or reached again by a keep-alive, within ${
+          Math.round(bound)
+        } ms`,
+        "still listed and not reached",
       );
     },
   },
