@@ -178,6 +178,11 @@ async function wrk(
   };
 }
 
+async function haproxyVersion(): Promise<string | undefined> {
+  const out = await new Deno.Command("haproxy", { args: ["-v"], stdout: "piped" }).output();
+  return /version (\S+)/.exec(new TextDecoder().decode(out.stdout))?.[1];
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -253,14 +258,18 @@ ${backends.map((p) => `  server { listen 127.0.0.1:${p}; root ${dir}; }`).join("
     );
     const nginx = new Background("nginx", ["-c", nginxConf, "-p", dir]);
     running.push(nginx);
-    for (const p of backends) await waitForPort(p);
+    for (const p of backends) {
+      await waitForPort(p).catch((e) => {
+        throw new Error(`${e.message}: nginx says ${nginx.err}`);
+      });
+    }
 
     const haproxyPort = await freePort();
     const haproxyConf = join(dir, "haproxy.cfg");
     writeFileSync(
       haproxyConf,
       `global
-  maxconn 20000
+  maxconn 4096
 defaults
   mode tcp
   timeout connect 3s
@@ -276,7 +285,9 @@ ${backends.map((p, i) => `  server n${i} 127.0.0.1:${p}`).join("\n")}
     );
     const haproxy = new Background("haproxy", ["-f", haproxyConf, "-db"]);
     running.push(haproxy);
-    await waitForPort(haproxyPort);
+    await waitForPort(haproxyPort).catch((e) => {
+      throw new Error(`${e.message}: haproxy says ${haproxy.err}`);
+    });
 
     const registrar = rserpool("registrar", "--asap", "127.0.0.1:0", "--enrp", "127.0.0.1:0");
     running.push(registrar);
@@ -306,9 +317,29 @@ ${backends.map((p, i) => `  server n${i} 127.0.0.1:${p}`).join("\n")}
     running.push(proxy);
     const [, proxyPort] = await proxy.wait(/proxying pool=bench at=127\.0\.0\.1:(\d+)/);
 
+    // The floor of the runtime: a bare node:net pipe to one backend, in the same runtime
+    // as rserpool proxy, with nothing else (no pool, no choice, no counters).
+    const floorPort = await freePort();
+    const floorScript = join(dir, "floor.mjs");
+    writeFileSync(
+      floorScript,
+      `import net from "node:net";
+net.createServer({ allowHalfOpen: true }, (c) => {
+  const u = net.connect({ host: "127.0.0.1", port: ${backends[0]}, allowHalfOpen: true });
+  c.setNoDelay(true); u.setNoDelay(true);
+  c.pipe(u); u.pipe(c);
+  c.on("error", () => u.destroy()); u.on("error", () => c.destroy());
+}).listen(${floorPort}, "127.0.0.1");
+`,
+    );
+    const floor = new Background(Deno.execPath(), ["run", "--allow-net", floorScript]);
+    running.push(floor);
+    await waitForPort(floorPort);
+
     const targets: [string, number][] = [
       ["direct (one nginx)", backends[0]],
       ["HAProxy (tcp mode)", haproxyPort],
+      ["node:net pipe", floorPort],
       ["rserpool proxy", Number(proxyPort)],
     ];
     const results: Record<string, Record<string, Measurement>> = {};
@@ -331,9 +362,13 @@ ${backends.map((p, i) => `  server n${i} 127.0.0.1:${p}`).join("\n")}
     }
 
     const cpu = cpus()[0]?.model ?? "unknown CPU";
+    const haproxyThreads = /nbthread.*?(\d+)/.exec(haproxy.err)?.[1];
     console.log(
       `Machine: ${cpu} (${cpus().length} logical CPUs); wrk -t2 -c${connections}, ` +
-        `${rounds} x ${seconds} s, median; nginx backends (612-byte page)\n`,
+        `${rounds} x ${seconds} s, median; nginx backends (612-byte page); HAProxy ` +
+        `${(await haproxyVersion()) ?? ""} with its default threads${
+          haproxyThreads === undefined ? "" : ` (${haproxyThreads})`
+        }; node:net pipe: a bare pipe to one backend in the same runtime (Deno ${Deno.version.deno})\n`,
     );
     console.log(
       "| Mode       | Target             | requests/s | median latency | errors | vs HAProxy (req/s, latency) |",
@@ -344,7 +379,7 @@ ${backends.map((p, i) => `  server n${i} 127.0.0.1:${p}`).join("\n")}
     for (const [mode, byTarget] of Object.entries(results)) {
       const h = byTarget["HAProxy (tcp mode)"];
       for (const [name, m] of Object.entries(byTarget)) {
-        const vs = name === "rserpool proxy"
+        const vs = name === "rserpool proxy" || name === "node:net pipe"
           ? `${(m.requestsPerSecond / h.requestsPerSecond).toFixed(2)}x, ${
             (m.medianLatencyMs / h.medianLatencyMs).toFixed(2)
           }x`

@@ -69,6 +69,9 @@ export function forwardSockets(a: net.Socket, b: net.Socket, options: ForwardOpt
       });
     }
   }
+  // Small requests and answers go out at once (as HAProxy and nginx set TCP_NODELAY).
+  a.setNoDelay(true);
+  b.setNoDelay(true);
   a.resume();
   b.resume();
 }
