@@ -318,3 +318,61 @@ Deno.test("proxy element: the load follows the sessions in use, and a drain rais
     await pr.stop();
   }
 });
+
+Deno.test("proxy: two registrars with ENRP between them behind the proxy survive the loss of one", async () => {
+  const timers = {
+    peerHeartbeatCycle: 200,
+    maxTimeLastHeard: 600,
+    maxTimeNoResponse: 300,
+    keepAliveInterval: 500,
+    keepAliveTimeout: 500,
+  };
+  const pr1 = await startRegistrar({ asap: "127.0.0.1:0", enrp: "127.0.0.1:0", timers });
+  const pr2 = await startRegistrar({
+    asap: "127.0.0.1:0",
+    enrp: "127.0.0.1:0",
+    peers: [`127.0.0.1:${pr1.enrp.port}`],
+    timers,
+  });
+  const registrars = [`127.0.0.1:${pr1.asap.port}`, `127.0.0.1:${pr2.asap.port}`];
+  const a = await nameServer("A");
+  const b = await nameServer("B");
+  const elements = [
+    await startProxyElement({ poolHandle: "web", backend: `127.0.0.1:${a.port}`, registrars }),
+    await startProxyElement({ poolHandle: "web", backend: `127.0.0.1:${b.port}`, registrars }),
+  ];
+  const proxy = await startProxy({
+    poolHandle: "web",
+    listen: "127.0.0.1:0",
+    registrars,
+    timers: { staleCache: 300 },
+  });
+  let pr1Stopped = false;
+  try {
+    await until(() => pr2.status().handlespace.elements === 2, 5000, "both elements at pr2");
+    const before = new Set<string | undefined>();
+    for (let i = 0; i < 6; i++) before.add(await get(proxy.address.port));
+    assert.deepEqual(before, new Set(["A", "B"]));
+
+    await pr1.stop();
+    pr1Stopped = true;
+    const answers: (string | undefined)[] = [];
+    const started = Date.now();
+    // Through the elements' and the proxy's hunt for pr2, and past the proxy's cache.
+    while (Date.now() - started < 2500) {
+      answers.push(await get(proxy.address.port));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(answers.length > 20);
+    assert.equal(answers.filter((x) => x === undefined).length, 0, "no request failed");
+    assert.deepEqual(new Set(answers), new Set(["A", "B"]));
+    assert.equal(pr2.status().handlespace.owned, 2, "pr2 is now the elements' home");
+  } finally {
+    await proxy.close();
+    for (const e of elements) await e.close();
+    await a.stop();
+    await b.stop();
+    await pr2.stop();
+    if (!pr1Stopped) await pr1.stop();
+  }
+});
