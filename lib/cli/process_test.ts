@@ -344,6 +344,25 @@ function curlMany(url: string, count: number): string[] {
   return out.trim().split("\n");
 }
 
+/** Installs Debian packages for commands that are missing, where it can (root with apt-get). */
+function ensureCommands(packages: Record<string, string>): void {
+  const missing = Object.keys(packages).filter((c) => !commandAvailable(c, ["--version"]));
+  if (
+    missing.length === 0 || process.getuid?.() !== 0 || !commandAvailable("apt-get", ["--version"])
+  ) {
+    return;
+  }
+  try {
+    execFileSync("apt-get", ["install", "-y", "-q", ...missing.map((c) => packages[c])], {
+      stdio: "ignore",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+  } catch {
+    // The test that needs them is skipped below, saying why.
+  }
+}
+
+ensureCommands({ python3: "python3", curl: "curl" });
 const PYTHON_AND_CURL = commandAvailable("python3", ["--version"]) &&
   commandAvailable("curl", ["--version"]);
 
