@@ -395,6 +395,19 @@ export const RULES = [
       }),
   },
   {
+    name: "distance-measurement",
+    reason: "option distanceStep (distances for the DPF policies measured as RSPLIB does, " +
+      "lib/registrar/distance.ts) and the round-trip samples it reads, unset in the built-in " +
+      "run; tested in lib/registrar/distance_test.ts (simulated links with delays)",
+    files: /^lib\/registrar\/(distance|asap|enrp)\.ts$/,
+    match: (path) =>
+      (fileOf(path) === "lib/registrar/distance.ts" && path.isFunctionDeclaration()) ||
+      isAssignmentTo(path, "keepAliveSentAt") || isAssignmentTo(path, "presenceSentAt") ||
+      (path.isIfStatement() &&
+        (path.get("test").isIdentifier({ name: "measuring" }) ||
+          /\b(keepAliveSentAt|presenceSentAt)\b/.test(path.get("test").toString()))),
+  },
+  {
     name: "authorization-hook",
     reason: "option authorize (registration authorization, RFC 5355), which the built-in " +
       "run does not set; tested in lib/registrar/registrar_test.ts and " +

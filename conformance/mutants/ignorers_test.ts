@@ -239,6 +239,16 @@ const MATCHES: Record<string, readonly string[]> = {
     "lib/registrar/registrar.ts: deregisterOnBehalf(poolHandle: Uint8Array, identifier: Identifier, now: number): boolean {",
     "lib/registrar/registrar.ts: resolve(poolHandle: Uint8Array, items: number, now: number): PoolElementParameter[] | undefined {",
   ],
+  "distance-measurement": [
+    'lib/registrar/asap.ts: if (node.keepAliveSentAt !== undefined && typeof node.connection === "string") {',
+    "lib/registrar/asap.ts: node.keepAliveSentAt = s.now;",
+    "lib/registrar/asap.ts: node.keepAliveSentAt = undefined;",
+    "lib/registrar/distance.ts: function distanceOver(s: RegistrarState, connection: Connection | undefined): number {",
+    "lib/registrar/distance.ts: function rttSample(connection: Connection | undefined, sample: number): void {",
+    "lib/registrar/distance.ts: function withDistance(",
+    "lib/registrar/enrp.ts: if (!m.replyRequired && peer.presenceSentAt !== undefined) {",
+    "lib/registrar/enrp.ts: if (measuring) peer.presenceSentAt = s.now;",
+  ],
   "authorization-hook": [
     "lib/registrar/asap.ts: if (authorize !== undefined) {",
   ],

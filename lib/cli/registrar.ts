@@ -55,6 +55,9 @@ Options:
   --api-write            let the HTTP API register and deregister elements with
                          a time-to-live (POST/PUT/DELETE /pools/HANDLE/elements;
                          --authorize applies); off by default
+  --distance-step MS     measure the distances of elements with delay-sensitive
+                         (DPF) policies as RSPLIB does, rounded to this step
+                         (RSPLIB: 50); default: keep the registered distances
   --timers rfc|rsplib    timer defaults: RFC 5353's (default) or RSPLIB's
   --timer NAME=MS        set one timer (repeatable): serverAnnounceCycle,
                          keepAliveInterval, keepAliveTimeout, peerHeartbeatCycle,
@@ -129,6 +132,7 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
     "multicast-interface": { type: "string" },
     status: { type: "string" },
     "api-write": { type: "boolean" },
+    "distance-step": { type: "string" },
     timers: { type: "string" },
     timer: { type: "string", multiple: true },
     "tls-cert": { type: "string" },
@@ -212,6 +216,9 @@ export async function registrarCommand(args: string[], io: CliIo): Promise<numbe
       ? undefined
       : endpointOption("status", values.status, { host: "127.0.0.1" }),
     api: { write: values["api-write"] === true },
+    distanceStep: values["distance-step"] === undefined
+      ? undefined
+      : integerOption("distance-step", values["distance-step"], 1, 60_000),
     timers: timerValues,
     tls,
     authorize,

@@ -43,6 +43,8 @@ export class PoolElementNode extends PolicyEntry {
   expiresAt: number;
   /** Registrar-local: when it last answered an endpoint keep-alive (ms). */
   lastKeepAlive: number | undefined = undefined;
+  /** Registrar-local: when the unanswered keep-alive went out (round-trip samples). */
+  keepAliveSentAt: number | undefined = undefined;
   /** Registrar-local: Endpoint Unreachable reports since its last registration. */
   unreachableReports: number = 0;
   /** Registrar-local: marked during a handle-table resynchronisation (RFC 5353 §3.8). */

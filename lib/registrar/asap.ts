@@ -28,6 +28,7 @@ import type {
 } from "../protocol/types.ts";
 import type { RemoteEndpoint } from "../role/actions.ts";
 import type { RemovalReason } from "./options.ts";
+import { rttSample, withDistance } from "./distance.ts";
 import { type Connection, RateLimit, type RegistrarState } from "./state.ts";
 
 /** A Pool Element as sent to pool users (without the ASAP Transport). */
@@ -206,12 +207,16 @@ function register(s: RegistrarState, connection: Connection, m: Registration): v
   }
   let result;
   try {
-    result = s.handlespace.register(m.poolHandle, m.poolElement, {
-      now: s.now,
-      homeRegistrarId: s.id,
-      connection: connection.id,
-      asapTransport: asapTransportOf(connection, m.poolElement),
-    });
+    result = s.handlespace.register(
+      m.poolHandle,
+      withDistance(s, m.poolElement, connection, false),
+      {
+        now: s.now,
+        homeRegistrarId: s.id,
+        connection: connection.id,
+        asapTransport: asapTransportOf(connection, m.poolElement),
+      },
+    );
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;
     refuse(s, connection, m, e);
@@ -392,6 +397,10 @@ function keepAliveAck(s: RegistrarState, m: EndpointKeepAliveAck): void {
   if (node === undefined || node.homeRegistrarId !== s.id) return;
   s.keepAliveDeadlines.cancel(node);
   node.lastKeepAlive = s.now;
+  if (node.keepAliveSentAt !== undefined && typeof node.connection === "string") {
+    rttSample(s.connections.get(node.connection), s.now - node.keepAliveSentAt);
+  }
+  node.keepAliveSentAt = undefined;
   s.keepAlives.set(node, s.now + s.timers.keepAliveInterval);
 }
 
@@ -431,6 +440,7 @@ export function keepAliveDue(s: RegistrarState, node: PoolElementNode): void {
     registrarId: s.id,
     poolHandle: node.poolHandle,
   });
+  node.keepAliveSentAt = s.now;
   s.keepAliveDeadlines.set(node, s.now + s.timers.keepAliveTimeout);
 }
 

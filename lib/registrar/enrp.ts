@@ -23,6 +23,7 @@ import type {
   TransportParameter,
 } from "../protocol/types.ts";
 import { claimHome, removeElement, scheduleExpiry } from "./asap.ts";
+import { rttSample, withDistance } from "./distance.ts";
 import type { Connection, PeerState, RegistrarState } from "./state.ts";
 import { onInitTakeover, onInitTakeoverAck, onTakeoverServer, startTakeover } from "./takeover.ts";
 
@@ -151,7 +152,7 @@ export function onEnrp(s: RegistrarState, connection: Connection, m: EnrpMessage
     case "HandleTableResponse":
       return onHandleTable(s, connection, peer, m);
     case "HandleUpdate":
-      return onHandleUpdate(s, m);
+      return onHandleUpdate(s, connection, m);
     case "ListRequest":
       s.send(connection.id, listResponse(s, peer.id));
       return;
@@ -178,6 +179,10 @@ export function onEnrp(s: RegistrarState, connection: Connection, m: EnrpMessage
 /** ENRP_PRESENCE (RFC 5353 §3.6, §3.8): refresh, answer, audit, and find a mentor. */
 function onPresence(s: RegistrarState, connection: Connection, peer: PeerState, m: Presence): void {
   if (m.serverInformation !== undefined) peer.transport = m.serverInformation.transport;
+  if (!m.replyRequired && peer.presenceSentAt !== undefined) {
+    rttSample(connection, s.now - peer.presenceSentAt);
+    peer.presenceSentAt = undefined;
+  }
   if (m.replyRequired) s.send(connection.id, presence(s, peer.id, false));
   if (s.phase === "starting" && s.mentor === undefined) {
     chooseMentor(s, peer);
@@ -265,9 +270,12 @@ function serveHandleTable(
 function learnElement(
   s: RegistrarState,
   poolHandle: Uint8Array,
-  element: HandleUpdate["poolElement"],
+  reported: HandleUpdate["poolElement"],
+  connection: Connection,
 ): PoolElementNode | undefined {
-  if (element.homeRegistrarId === s.id || element.homeRegistrarId === s.zero) return undefined;
+  if (reported.homeRegistrarId === s.id || reported.homeRegistrarId === s.zero) return undefined;
+  // Its distance from here: the peer's distance to it plus ours to the peer (./distance.ts).
+  const element = withDistance(s, reported, connection, true);
   try {
     const { node, added } = s.handlespace.register(poolHandle, element, {
       now: s.now,
@@ -305,7 +313,9 @@ function onHandleTable(
     return;
   }
   for (const pool of m.pools) {
-    for (const element of pool.poolElements) learnElement(s, pool.poolHandle, element);
+    for (const element of pool.poolElements) {
+      learnElement(s, pool.poolHandle, element, connection);
+    }
   }
   scheduleExpiry(s);
   if (m.moreToSend) {
@@ -332,7 +342,7 @@ function finishStart(s: RegistrarState, peer: PeerState): void {
 }
 
 /** ENRP_HANDLE_UPDATE (RFC 5353 §3.3; Takeover Suggestion draft). */
-function onHandleUpdate(s: RegistrarState, m: HandleUpdate): void {
+function onHandleUpdate(s: RegistrarState, connection: Connection, m: HandleUpdate): void {
   const element = m.poolElement;
   if (element.homeRegistrarId === s.id) return; // our own elements are ours to announce
   if (m.updateAction === UpdateAction.DeletePoolElement) {
@@ -344,7 +354,7 @@ function onHandleUpdate(s: RegistrarState, m: HandleUpdate): void {
     return;
   }
   if (m.updateAction !== UpdateAction.AddPoolElement) return;
-  const node = learnElement(s, m.poolHandle, element);
+  const node = learnElement(s, m.poolHandle, element, connection);
   scheduleExpiry(s);
   if (node !== undefined && m.takeoverSuggested && s.options.acceptTakeoverSuggestions !== false) {
     claimHome(s, [node]);
@@ -393,7 +403,12 @@ export function onMulticastPresence(s: RegistrarState, m: Presence): void {
 
 /** The heartbeat (RFC 5353 §3.6): Presences to every peer, reconnection of lost ones. */
 export function heartbeat(s: RegistrarState): void {
-  sendToPeers(s, (peer) => presence(s, peer.id, false));
+  // Measuring distances (./distance.ts), every Presence asks for an answer: a round trip.
+  const measuring = s.options.distanceStep !== undefined;
+  sendToPeers(s, (peer) => {
+    if (measuring) peer.presenceSentAt = s.now;
+    return presence(s, peer.id, measuring);
+  });
   if (s.options.multicastPresence) s.multicast("enrp-presence", presence(s, s.zero, false));
   for (const sp of s.staticPeers) {
     if (sp.connection === undefined || !s.connections.has(sp.connection)) {

@@ -98,6 +98,14 @@ export interface RegistrarOptions {
   readonly maxHandleResolutionItems?: number;
   /** Most elements per Handle Table Response page (RSPLIB: 128). */
   readonly maxHandleTableItems?: number;
+  /**
+   * Measure the distances of elements with delay-sensitive (DPF) policies
+   * as RSPLIB does, rounded to this step in ms (RSPLIB's default: 50): half
+   * the round-trip time of the registration connection, plus half that of
+   * the ENRP connection for elements learnt from a peer. Unset (the
+   * default): elements keep the distance they registered.
+   */
+  readonly distanceStep?: number;
   /** Endpoint Unreachable reports that remove an element (MAX-BAD-PE-REPORT, RFC 5353: 3). */
   readonly maxBadPoolElementReports?: number;
   /** Handle resolutions per second and connection before refusing (RSPLIB -maxhrrate); unlimited when absent. */

@@ -69,6 +69,8 @@ export interface Connection {
   handleResolutions?: RateLimit;
   /** ASAP rate limits. */
   unreachableReports?: RateLimit;
+  /** Smoothed round-trip time, ms, when measured (./distance.ts). */
+  srtt?: number;
 }
 
 /** What the registrar keeps about a peer registrar (RFC 5353 §3). */
@@ -83,6 +85,8 @@ export interface PeerState {
   lastHeard: number;
   /** When a reply-required Presence was sent and not yet answered. */
   probeSentAt?: number;
+  /** When a heartbeat Presence asking for an answer went out (round-trip samples, ./distance.ts). */
+  presenceSentAt?: number;
   /** Our download of its handle table: "full" (from the mentor) or "own" (W flag, resynchronisation). */
   download?: "full" | "own";
   /** Our position when it downloads our handle table. */

@@ -151,6 +151,8 @@ export class Simulation {
     Map<ConnectionId, { connection: SimConnection; end: End }>
   >();
   private readonly blocked = new Set<string>();
+  /** Extra one-way delay between two hosts, by "a|b" (both orders). */
+  private readonly linkDelays = new Map<string, number>();
   private readonly scheduledWake = new Map<SimNode, number>();
   private nextHost = 1;
   private nextAccepted = 0;
@@ -382,10 +384,22 @@ export class Simulation {
     return top;
   }
 
-  /** A one-way delay drawn from the latency range. */
-  private delay(): number {
+  /** A one-way delay drawn from the latency range, plus the link's own delay between two hosts. */
+  private delay(from?: SimNode, to?: SimNode): number {
     const [min, max] = this.net.latency;
-    return min + this.random.next() * (max - min);
+    const extra = from === undefined || to === undefined
+      ? 0
+      : this.linkDelays.get(`${from.name}|${to.name}`) ?? 0;
+    return min + this.random.next() * (max - min) + extra;
+  }
+
+  /**
+   * Adds a fixed one-way delay (ms) between two hosts, both ways, on top of
+   * the latency range: a distant element or registrar.
+   */
+  setLinkDelay(a: string, b: string, ms: number): void {
+    this.linkDelays.set(`${a}|${b}`, ms);
+    this.linkDelays.set(`${b}|${a}`, ms);
   }
 
   /** Whether a partition separates two hosts. */
@@ -421,7 +435,7 @@ export class Simulation {
         const other = connection.a === end ? connection.b : connection.a;
         if (this.linkBlocked(node, other.node)) return; // lost; the connection will break
         const bytes = encodeMessage(action.message, { profile: node.profile });
-        let time = this.now + this.delay();
+        let time = this.now + this.delay(node, other.node);
         if (this.net.loss > 0 && this.random.next() < this.net.loss) {
           time += this.net.retransmissionDelay;
         }
@@ -517,7 +531,7 @@ export class Simulation {
       return;
     }
     this.stats.connections++;
-    this.push(this.now + 2 * this.delay(), { kind: "established", connection });
+    this.push(this.now + 2 * this.delay(node, target!), { kind: "established", connection });
   }
 
   /** Processes one queued event. */
