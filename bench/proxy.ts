@@ -316,6 +316,22 @@ ${backends.map((p, i) => `  server n${i} 127.0.0.1:${p}`).join("\n")}
     );
     running.push(proxy);
     const [, proxyPort] = await proxy.wait(/proxying pool=bench at=127\.0\.0\.1:(\d+)/);
+    // Two proxies sharing one port (--reuse-port), as HAProxy runs a thread per CPU.
+    const sharedPort = await freePort();
+    for (let i = 0; i < 2; i++) {
+      const p = rserpool(
+        "proxy",
+        "--pool",
+        "bench",
+        "--listen",
+        `127.0.0.1:${sharedPort}`,
+        "--reuse-port",
+        "--registrar",
+        `127.0.0.1:${asap}`,
+      );
+      running.push(p);
+      await p.wait(/proxying pool=bench/);
+    }
 
     // The floor of the runtime: a bare node:net pipe to one backend, in the same runtime
     // as rserpool proxy, with nothing else (no pool, no choice, no counters).
@@ -341,6 +357,7 @@ net.createServer({ allowHalfOpen: true }, (c) => {
       ["HAProxy (tcp mode)", haproxyPort],
       ["node:net pipe", floorPort],
       ["rserpool proxy", Number(proxyPort)],
+      ["rserpool proxy x2", sharedPort],
     ];
     const results: Record<string, Record<string, Measurement>> = {};
     for (const mode of ["keep-alive", "close"] as const) {
@@ -379,7 +396,7 @@ net.createServer({ allowHalfOpen: true }, (c) => {
     for (const [mode, byTarget] of Object.entries(results)) {
       const h = byTarget["HAProxy (tcp mode)"];
       for (const [name, m] of Object.entries(byTarget)) {
-        const vs = name === "rserpool proxy" || name === "node:net pipe"
+        const vs = name.startsWith("rserpool proxy") || name === "node:net pipe"
           ? `${(m.requestsPerSecond / h.requestsPerSecond).toFixed(2)}x, ${
             (m.medianLatencyMs / h.medianLatencyMs).toFixed(2)
           }x`

@@ -47,6 +47,9 @@ Options:
   --max-connections N      connections at once; more are refused (default 10000)
   --stale-cache MS         how long a resolution is used (default 30000)
   --proxy-protocol         send a PROXY protocol v2 header to the element
+  --reuse-port             share the --listen port with other rserpool proxy
+                           processes (SO_REUSEPORT; one per CPU scales the
+                           connection path)
 ${TLS_CLIENT_HELP}
 ${COMMON_HELP}
 
@@ -68,6 +71,7 @@ export async function proxyCommand(args: string[], io: CliIo): Promise<number> {
     "max-connections": { type: "string" },
     "stale-cache": { type: "string" },
     "proxy-protocol": { type: "boolean" },
+    "reuse-port": { type: "boolean" },
     ...TLS_CLIENT_OPTIONS,
   }, PROXY_HELP);
   if (values === undefined) return 0;
@@ -105,6 +109,7 @@ export async function proxyCommand(args: string[], io: CliIo): Promise<number> {
     idleTimeout: int("idle-timeout", 0, 86_400_000),
     maxConnections: int("max-connections", 1, 10_000_000),
     proxyProtocol: values["proxy-protocol"] === true,
+    reusePort: values["reuse-port"] === true,
     log,
   }).catch((e: Error) => {
     log.error(e.message);

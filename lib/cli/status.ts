@@ -14,11 +14,14 @@ import { type CliIo, UsageError } from "./io.ts";
 export const DEFAULT_STATUS_ENDPOINT = "127.0.0.1:8863";
 
 /** Help text of `rserpool status`. */
-export const STATUS_HELP = `Usage: rserpool status [options] [ADDR:PORT]
+export const STATUS_HELP = `Usage: rserpool status [options] [ADDR:PORT | https://ADDR:PORT]
 
 Prints the state of a registrar started with --status ADDR:PORT: its
 identifier, peers, handlespace size and checksums, connections, counters, and
-with --pools its pools and elements. ADDR:PORT defaults to ${DEFAULT_STATUS_ENDPOINT}.
+with --pools its pools and elements. ADDR:PORT defaults to ${DEFAULT_STATUS_ENDPOINT};
+https://ADDR:PORT reaches a registrar that serves it over TLS (one started with
+--tls-cert; its CA must be trusted by the runtime, e.g. DENO_CERT or
+NODE_EXTRA_CA_CERTS).
 
 Options:
   --pools                also list pools and their elements
@@ -104,14 +107,17 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (positionals.length > 1) throw new UsageError("give one status endpoint");
-  const target = endpointOption("status", positionals[0] ?? DEFAULT_STATUS_ENDPOINT, {
+  const given = positionals[0] ?? DEFAULT_STATUS_ENDPOINT;
+  // https://ADDR:PORT for a registrar serving its status over TLS (its CA trusted by the runtime).
+  const secure = given.startsWith("https://");
+  const target = endpointOption("status", secure ? given.slice("https://".length) : given, {
     host: "127.0.0.1",
   });
   const limit = values.limit === undefined ? 100 : integerOption("limit", values.limit, 0, 100_000);
   const timeout = values.timeout === undefined
     ? 5000
     : integerOption("timeout", values.timeout, 1, 600_000);
-  const base = `http://${formatEndpoint(target)}`;
+  const base = `${secure ? "https" : "http"}://${formatEndpoint(target)}`;
   let summary: RegistrarSnapshot;
   let pools: PoolSnapshot[] | undefined;
   try {

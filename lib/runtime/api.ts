@@ -19,6 +19,7 @@
  */
 
 import type http from "node:http";
+import { TLSSocket } from "node:tls";
 import { EncodeError, ProtocolError } from "../errors.ts";
 import { encodePolicyParameter, encodeTransportParameter } from "../protocol/codec.ts";
 import { ERROR_CAUSE_NAMES, ErrorCauseCode, TransportUse } from "../protocol/constants.ts";
@@ -33,6 +34,7 @@ import type {
 import type { PoolElementNode } from "../handlespace/node.ts";
 import type { RegistrarEvent } from "../registrar/options.ts";
 import type { Registrar } from "../registrar/registrar.ts";
+import { subjectOf } from "../transport/tcp.ts";
 import { formatIdentifier } from "./status.ts";
 
 /** Options of {@link registrarApi}. */
@@ -274,6 +276,7 @@ export function registrarApi(
             port: req.socket.remotePort ?? 0,
             transport: "TCP",
           },
+          identity: req.socket instanceof TLSSocket ? subjectOf(req.socket) : undefined,
         });
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;

@@ -228,3 +228,33 @@ Deno.test("api: docs/openapi.yaml describes every route and method the API serve
     assert.deepEqual(declared, methods, path);
   }
 });
+
+Deno.test("api: a TLS registrar serves its status and API over HTTPS with its own certificate", async () => {
+  const file = (name: string) =>
+    Deno.readTextFileSync(new URL(`../transport/testdata/${name}`, import.meta.url));
+  const pr = await startRegistrar({
+    asap: "127.0.0.1:0",
+    enrp: "127.0.0.1:0",
+    statusEndpoint: "127.0.0.1:0",
+    api: { write: true },
+    tls: { cert: file("registrar.crt"), key: file("registrar.key"), ca: file("ca.crt") },
+  });
+  const client = Deno.createHttpClient({ caCerts: [file("ca.crt")] });
+  try {
+    const base = `https://127.0.0.1:${pr.statusEndpoint!.port}`;
+    const put = await fetch(`${base}/pools/tls/elements/9`, {
+      method: "PUT",
+      client,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ address: "127.0.0.1", port: 80, ttl: 5000 }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const status = await (await fetch(`${base}/status`, { client })).json();
+    assert.equal(status.handlespace.elements, 1);
+    // Plain HTTP is not served there.
+    await assert.rejects(fetch(`http://127.0.0.1:${pr.statusEndpoint!.port}/status`));
+  } finally {
+    client.close();
+    await pr.stop();
+  }
+});

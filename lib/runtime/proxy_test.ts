@@ -376,3 +376,39 @@ Deno.test("proxy: two registrars with ENRP between them behind the proxy survive
     if (!pr1Stopped) await pr1.stop();
   }
 });
+
+Deno.test("proxy: two proxies share one port with reusePort, and both serve", async () => {
+  const pr = await startRegistrar({ asap: "127.0.0.1:0", enrp: "127.0.0.1:0" });
+  const registrars = [`127.0.0.1:${pr.asap.port}`];
+  const a = await nameServer("A");
+  const pe = await startProxyElement({
+    poolHandle: "web",
+    backend: `127.0.0.1:${a.port}`,
+    registrars,
+  });
+  const first = await startProxy({
+    poolHandle: "web",
+    listen: "127.0.0.1:0",
+    registrars,
+    reusePort: true,
+  });
+  const second = await startProxy({
+    poolHandle: "web",
+    listen: `127.0.0.1:${first.address.port}`,
+    registrars,
+    reusePort: true,
+  });
+  try {
+    await until(() => pr.status().handlespace.elements === 1, 5000, "the element");
+    assert.equal(second.address.port, first.address.port);
+    for (let i = 0; i < 40; i++) assert.equal(await get(first.address.port), "A");
+    assert.equal(first.counts.forwarded + second.counts.forwarded, 40);
+    assert.ok(first.counts.forwarded > 0 && second.counts.forwarded > 0, "the kernel spreads them");
+  } finally {
+    await first.close();
+    await second.close();
+    await pe.close();
+    await a.stop();
+    await pr.stop();
+  }
+});

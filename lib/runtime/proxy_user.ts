@@ -56,6 +56,12 @@ export interface ProxyOptions {
   readonly maxConnections?: number;
   /** Prefix each connection to an element with a PROXY protocol v2 header. */
   readonly proxyProtocol?: boolean;
+  /**
+   * Share the listening port with other proxies (SO_REUSEPORT, Linux): run
+   * one proxy per CPU on the same port and the kernel spreads connections
+   * over them. Needs Deno, Bun or Node 22.12 or later.
+   */
+  readonly reusePort?: boolean;
   /** What it reports (default: nothing). */
   readonly log?: Logger;
 }
@@ -230,7 +236,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ host: listenAt.address, port: listenAt.port }, () => {
+      server.listen({
+        host: listenAt.address,
+        port: listenAt.port,
+        ...(options.reusePort ? { reusePort: true } : {}),
+      }, () => {
         server.off("error", reject);
         resolve();
       });

@@ -276,6 +276,7 @@ export async function startRegistrar(
         snapshot,
         pools,
         (req, res, url) => served.handle(req, res, url),
+        options.tls,
       );
     }
     d.run((now) => registrar.start(now));

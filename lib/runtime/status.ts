@@ -12,12 +12,14 @@
  */
 
 import http from "node:http";
+import https from "node:https";
 import { TransportError } from "../errors.ts";
 import type { Handlespace } from "../handlespace/handlespace.ts";
 import { bytesToJson } from "../protocol/json.ts";
 import type { Identifier, TransportParameter } from "../protocol/types.ts";
 import type { RegistrarStatus } from "../registrar/registrar.ts";
 import type { DriverCounters } from "./driver.ts";
+import { checkTlsServer, type TlsSettings } from "../transport/tcp.ts";
 import { type Endpoint, formatEndpoint } from "./endpoint.ts";
 
 /** An identifier as `0x` and 8 (32-bit) or 16 (64-bit) hex digits. */
@@ -192,15 +194,24 @@ export interface StatusServer {
 /**
  * Serves `GET /status` and `GET /pools` as JSON on `host:port` (loopback
  * by default: the status tells the handlespace to whoever asks), and what
- * `api` takes (the registrar's HTTP API, `./api.ts`).
+ * `api` takes (the registrar's HTTP API, `./api.ts`). With `tls`, over
+ * HTTPS, with client certificates when `tls.requestClientCertificate`.
  */
 export function serveStatus(
   endpoint: Endpoint,
   summary: () => unknown,
   pools: (limit: number) => unknown,
   api?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean,
+  tls?: TlsSettings,
 ): Promise<StatusServer> {
-  const server = http.createServer((req, res) => {
+  if (tls !== undefined) {
+    try {
+      checkTlsServer(tls);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://status");
     if (api?.(req, res, url)) return;
     let body: unknown;
@@ -220,7 +231,14 @@ export function serveStatus(
     res.writeHead(200, { "content-type": "application/json" }).end(
       JSON.stringify(body, null, 2) + "\n",
     );
-  });
+  };
+  const server = tls === undefined ? http.createServer(handler) : https.createServer({
+    cert: tls.cert,
+    key: tls.key,
+    ca: tls.ca as string | string[] | undefined,
+    requestCert: tls.requestClientCertificate === true,
+    rejectUnauthorized: tls.requestClientCertificate === true,
+  }, handler);
   return new Promise((resolve, reject) => {
     server.once("error", (e: Error & { code?: string }) =>
       reject(

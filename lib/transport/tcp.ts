@@ -107,7 +107,8 @@ function plainAddress(address: string | undefined): string {
  * A peer certificate's subject as `CN=…,O=…,…`: the common name first, the
  * other attributes in alphabetical order (runtimes disagree on the order).
  */
-function subjectOf(socket: tls.TLSSocket): string | undefined {
+/** The subject of a TLS peer's certificate as `CN=…,O=…` (CN first), if it sent one. */
+export function subjectOf(socket: tls.TLSSocket): string | undefined {
   const cert = socket.getPeerCertificate();
   if (cert === null || typeof cert !== "object" || cert.subject === undefined) return undefined;
   const parts = Object.entries(cert.subject as unknown as Record<string, string | string[]>)
@@ -117,6 +118,24 @@ function subjectOf(socket: tls.TLSSocket): string | undefined {
 }
 
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+
+/**
+ * Checks TLS settings for a server: a certificate and a key, and client
+ * certificates only where the runtime's TLS server can ask for them.
+ * Throws {@link TransportError} (`bad-options`, `unsupported`).
+ */
+export function checkTlsServer(t: TlsSettings): void {
+  if (t.cert === undefined || t.key === undefined) {
+    throw new TransportError("bad-options", "a TLS listener needs a certificate and a key");
+  }
+  if (t.requestClientCertificate && IS_DENO) {
+    throw new TransportError(
+      "unsupported",
+      "Deno's TLS server cannot request client certificates (denoland/deno#26825); " +
+        "run under Node for mutual TLS, or authorize by source address",
+    );
+  }
+}
 
 /** One TCP or TLS connection carrying framed messages. */
 class StreamConnection implements MessageConnection {
@@ -331,19 +350,10 @@ export class StreamTransport implements MessageTransport {
     const settings = this.settings;
     const t = this.tls;
     if (t !== undefined) {
-      if (t.cert === undefined || t.key === undefined) {
-        return Promise.reject(
-          new TransportError("bad-options", "a TLS listener needs a certificate and a key"),
-        );
-      }
-      if (t.requestClientCertificate && IS_DENO) {
-        return Promise.reject(
-          new TransportError(
-            "unsupported",
-            "Deno's TLS server cannot request client certificates (denoland/deno#26825); " +
-              "run under Node for mutual TLS, or authorize by source address",
-          ),
-        );
+      try {
+        checkTlsServer(t);
+      } catch (e) {
+        return Promise.reject(e);
       }
     }
     const open = new Set<StreamConnection>();
