@@ -14,7 +14,8 @@ import { type Endpoint, parseEndpoint } from "../runtime/endpoint.ts";
 import { jsonLogger, type Logger, textLogger } from "../runtime/log.ts";
 import { SCTP_UDP_PORT, SctpUdpTransport } from "../transport/sctp/udp.ts";
 import type { TlsSettings } from "../transport/tcp.ts";
-import type { UdpChannelSettings } from "../transport/udp.ts";
+import { RSPLIB_ANNOUNCE_GROUP, type UdpChannelSettings } from "../transport/udp.ts";
+import { Port } from "../protocol/constants.ts";
 import { type CliIo, UsageError } from "./io.ts";
 
 /** Options every network command takes. */
@@ -189,6 +190,37 @@ export function endpointOption(
     if (e instanceof RSerPoolError) throw new UsageError(`--${name}: ${e.message}`);
     throw e;
   }
+}
+
+/** `--pool`: a pool handle of 1 to 32 bytes (UTF-8). */
+export function poolOption(value: string): string {
+  if (value === "" || new TextEncoder().encode(value).length > 32) {
+    throw new UsageError("--pool: a pool handle has 1 to 32 bytes");
+  }
+  return value;
+}
+
+/**
+ * `--registrar ADDR:PORT` (repeatable) and `--announce GROUP:PORT`, as the
+ * element, user and proxy take them: the registrars' ASAP endpoints
+ * (undefined when neither option is given: the runtime's default) and the
+ * announce channel.
+ */
+export function registrarsOption(
+  values: { readonly registrar?: readonly string[]; readonly announce?: string },
+  profile: WireProfile,
+): { registrars: Endpoint[] | undefined; announce: UdpChannelSettings | undefined } {
+  const port = profile === "nextgen" ? Port.AsapNextGen : Port.Asap;
+  const registrars = (values.registrar ?? []).map((r) =>
+    endpointOption("registrar", r, { host: "127.0.0.1", port })
+  );
+  const announce = values.announce === undefined
+    ? undefined
+    : channelOption("announce", values.announce, RSPLIB_ANNOUNCE_GROUP, undefined, undefined);
+  return {
+    registrars: registrars.length > 0 || announce !== undefined ? registrars : undefined,
+    announce,
+  };
 }
 
 /** A UDP channel option: `group:port` (port defaults to the channel's). */

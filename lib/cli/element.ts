@@ -7,16 +7,13 @@
  */
 
 import net from "node:net";
-import { Port } from "../protocol/constants.ts";
 import { registerPoolElement } from "../runtime/element.ts";
 import { formatEndpoint } from "../runtime/endpoint.ts";
 import { parseHealthCheck } from "../runtime/health.ts";
 import { startProxyElement } from "../runtime/proxy_element.ts";
 import { daytimeService, echoService } from "../runtime/services.ts";
 import { formatIdentifier } from "../runtime/status.ts";
-import { RSPLIB_ANNOUNCE_GROUP } from "../transport/udp.ts";
 import {
-  channelOption,
   COMMON_HELP,
   endpointOption,
   identifierOption,
@@ -26,7 +23,9 @@ import {
   parseCommand,
   POLICY_HELP,
   policyOption,
+  poolOption,
   profileOption,
+  registrarsOption,
   SCTP_HELP,
   SCTP_OPTIONS,
   sctpOption,
@@ -162,16 +161,8 @@ export async function elementCommand(args: string[], io: CliIo): Promise<number>
     throw new UsageError(`--service: expected echo or daytime, got "${service}"`);
   }
   const pool = values.pool ?? service;
-  if (pool === "" || new TextEncoder().encode(pool).length > 32) {
-    throw new UsageError("--pool: a pool handle has 1 to 32 bytes");
-  }
-  const asapPort = profile === "nextgen" ? Port.AsapNextGen : Port.Asap;
-  const registrars = (values.registrar ?? []).map((r) =>
-    endpointOption("registrar", r, { host: "127.0.0.1", port: asapPort })
-  );
-  const announce = values.announce === undefined
-    ? undefined
-    : channelOption("announce", values.announce, RSPLIB_ANNOUNCE_GROUP, undefined, undefined);
+  poolOption(pool);
+  const { registrars, announce } = registrarsOption(values, profile);
   const dataOnly = values["data-only"] === true;
   const listen = values.listen === undefined
     ? undefined
@@ -187,12 +178,12 @@ export async function elementCommand(args: string[], io: CliIo): Promise<number>
   }
   const sctp = await sctpOption(
     values,
-    listen?.transport === "SCTP" || registrars.some((r) => r.transport === "SCTP"),
+    listen?.transport === "SCTP" || (registrars ?? []).some((r) => r.transport === "SCTP"),
   );
   const element = await registerPoolElement({
     poolHandle: pool,
     policy,
-    registrars: registrars.length > 0 || announce !== undefined ? registrars : undefined,
+    registrars,
     announce,
     listen,
     advertise,
@@ -236,17 +227,9 @@ async function proxyElement(values: ElementValues, io: CliIo): Promise<number> {
   const log = loggerOption(io, values.log, values.verbose === true);
   const pool = values.pool;
   if (pool === undefined) throw new UsageError("--backend needs --pool");
-  if (pool === "" || new TextEncoder().encode(pool).length > 32) {
-    throw new UsageError("--pool: a pool handle has 1 to 32 bytes");
-  }
+  poolOption(pool);
   const backend = endpointOption("backend", values.backend!, { host: "127.0.0.1" });
-  const asapPort = profile === "nextgen" ? Port.AsapNextGen : Port.Asap;
-  const registrars = (values.registrar ?? []).map((r) =>
-    endpointOption("registrar", r, { host: "127.0.0.1", port: asapPort })
-  );
-  const announce = values.announce === undefined
-    ? undefined
-    : channelOption("announce", values.announce, RSPLIB_ANNOUNCE_GROUP, undefined, undefined);
+  const { registrars, announce } = registrarsOption(values, profile);
   const listen = values.listen === undefined
     ? undefined
     : endpointOption("listen", values.listen, { host: "127.0.0.1", port: 0 });
@@ -287,7 +270,7 @@ async function proxyElement(values: ElementValues, io: CliIo): Promise<number> {
     proxyProtocol: values["proxy-protocol"] === true,
     idleTimeout: ms("idle-timeout", 0, 86_400_000),
     policy: values.policy === undefined ? undefined : policyOption(values.policy),
-    registrars: registrars.length > 0 || announce !== undefined ? registrars : undefined,
+    registrars,
     announce,
     identifier: values.id === undefined ? undefined : identifierOption("id", values.id, profile),
     profile,

@@ -5,19 +5,18 @@
  * @module
  */
 
-import { Port } from "../protocol/constants.ts";
 import { formatEndpoint } from "../runtime/endpoint.ts";
 import { startProxy } from "../runtime/proxy_user.ts";
-import { RSPLIB_ANNOUNCE_GROUP } from "../transport/udp.ts";
 import {
-  channelOption,
   COMMON_HELP,
   endpointOption,
   integerOption,
   interrupted,
   loggerOption,
   parseCommand,
+  poolOption,
   profileOption,
+  registrarsOption,
   TLS_CLIENT_HELP,
   TLS_CLIENT_OPTIONS,
   tlsOptions,
@@ -78,19 +77,11 @@ export async function proxyCommand(args: string[], io: CliIo): Promise<number> {
   const profile = profileOption(values.profile);
   const log = loggerOption(io, values.log, values.verbose === true);
   if (values.pool === undefined) throw new UsageError("--pool is required");
-  if (values.pool === "" || new TextEncoder().encode(values.pool).length > 32) {
-    throw new UsageError("--pool: a pool handle has 1 to 32 bytes");
-  }
+  poolOption(values.pool);
   if (values.listen === undefined) throw new UsageError("--listen is required");
   const listen = endpointOption("listen", values.listen, { host: "127.0.0.1" });
   if (listen.transport === "SCTP") throw new UsageError("--listen: the proxy listens on TCP");
-  const asapPort = profile === "nextgen" ? Port.AsapNextGen : Port.Asap;
-  const registrars = (values.registrar ?? []).map((r) =>
-    endpointOption("registrar", r, { host: "127.0.0.1", port: asapPort })
-  );
-  const announce = values.announce === undefined
-    ? undefined
-    : channelOption("announce", values.announce, RSPLIB_ANNOUNCE_GROUP, undefined, undefined);
+  const { registrars, announce } = registrarsOption(values, profile);
   const int = (name: keyof typeof values, min: number, max: number) => {
     const v = values[name];
     return typeof v === "string" ? integerOption(name, v, min, max) : undefined;
@@ -99,7 +90,7 @@ export async function proxyCommand(args: string[], io: CliIo): Promise<number> {
   const proxy = await startProxy({
     poolHandle: values.pool,
     listen,
-    registrars: registrars.length > 0 || announce !== undefined ? registrars : undefined,
+    registrars,
     announce,
     profile,
     tls: await tlsOptions(io, values, "client"),

@@ -7,20 +7,18 @@
  */
 
 import { RSerPoolError } from "../errors.ts";
-import { Port } from "../protocol/constants.ts";
 import { formatEndpoint } from "../runtime/endpoint.ts";
 import { formatIdentifier, formatTransport } from "../runtime/status.ts";
 import { createPoolUser } from "../runtime/user.ts";
-import { RSPLIB_ANNOUNCE_GROUP } from "../transport/udp.ts";
 import {
-  channelOption,
   COMMON_HELP,
-  endpointOption,
   integerOption,
   interrupted,
   loggerOption,
   parseCommand,
+  poolOption,
   profileOption,
+  registrarsOption,
   SCTP_HELP,
   SCTP_OPTIONS,
   sctpOption,
@@ -84,16 +82,8 @@ export async function userCommand(args: string[], io: CliIo): Promise<number> {
   const profile = profileOption(values.profile);
   const log = loggerOption(io, values.log, values.verbose === true);
   const pool = values.pool ?? "echo";
-  if (pool === "" || new TextEncoder().encode(pool).length > 32) {
-    throw new UsageError("--pool: a pool handle has 1 to 32 bytes");
-  }
-  const asapPort = profile === "nextgen" ? Port.AsapNextGen : Port.Asap;
-  const registrars = (values.registrar ?? []).map((r) =>
-    endpointOption("registrar", r, { host: "127.0.0.1", port: asapPort })
-  );
-  const announce = values.announce === undefined
-    ? undefined
-    : channelOption("announce", values.announce, RSPLIB_ANNOUNCE_GROUP, undefined, undefined);
+  poolOption(pool);
+  const { registrars, announce } = registrarsOption(values, profile);
   const timeout = values.timeout === undefined
     ? 10_000
     : integerOption("timeout", values.timeout, 1, 86_400_000);
@@ -105,9 +95,9 @@ export async function userCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError("--resolve and --once exclude each other");
   }
 
-  const sctp = await sctpOption(values, registrars.some((r) => r.transport === "SCTP"), 0);
+  const sctp = await sctpOption(values, (registrars ?? []).some((r) => r.transport === "SCTP"), 0);
   const user = await createPoolUser({
-    registrars: registrars.length > 0 || announce !== undefined ? registrars : undefined,
+    registrars,
     announce,
     profile,
     maxFailovers,
@@ -135,7 +125,7 @@ export async function userCommand(args: string[], io: CliIo): Promise<number> {
     if (!(e instanceof RSerPoolError)) throw e;
     log.error(e.message, {
       pool,
-      registrars: registrars.map(formatEndpoint).join(",") || undefined,
+      registrars: (registrars ?? []).map(formatEndpoint).join(",") || undefined,
     });
     return 1;
   } finally {

@@ -76,6 +76,25 @@ export function forwardSockets(a: net.Socket, b: net.Socket, options: ForwardOpt
   b.resume();
 }
 
+/**
+ * Forwards a client's connection to the server it was given (see
+ * {@link forwardSockets}), first telling the server the client's address
+ * in a PROXY protocol v2 header when `proxyProtocol` is set.
+ */
+export function forwardClient(
+  client: net.Socket,
+  server: net.Socket,
+  options: ForwardOptions & { readonly proxyProtocol?: boolean },
+): void {
+  if (options.proxyProtocol) {
+    server.write(proxyV2Header(
+      { address: client.remoteAddress ?? "", port: client.remotePort ?? 0 },
+      { address: client.localAddress ?? "", port: client.localPort ?? 0 },
+    ));
+  }
+  forwardSockets(client, server, options);
+}
+
 const SIGNATURE = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
 
 /**

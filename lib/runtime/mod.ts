@@ -56,6 +56,7 @@ export {
 } from "./log.ts";
 export type { RegistrarApiOptions } from "./api.ts";
 export {
+  forwardClient,
   type ForwardCounts,
   type ForwardOptions,
   forwardSockets,

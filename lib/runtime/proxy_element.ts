@@ -31,7 +31,7 @@ import type { UdpChannelSettings } from "../transport/udp.ts";
 import type { PoolElementEvent } from "../element/element.ts";
 import { registerPoolElement, type RunningPoolElement } from "./element.ts";
 import { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
-import { forwardSockets, proxyV2Header } from "./forward.ts";
+import { forwardClient } from "./forward.ts";
 import {
   formatHealthCheck,
   type HealthCheck,
@@ -233,15 +233,8 @@ export async function startProxyElement(
     upstream.once("connect", () => {
       connected = true;
       open.add(upstream);
-      if (options.proxyProtocol) {
-        upstream.write(
-          proxyV2Header(
-            { address: client.remoteAddress ?? "", port: client.remotePort ?? 0 },
-            { address: client.localAddress ?? "", port: client.localPort ?? 0 },
-          ),
-        );
-      }
-      forwardSockets(client, upstream, {
+      forwardClient(client, upstream, {
+        proxyProtocol: options.proxyProtocol,
         idleTimeout: options.idleTimeout,
         closed: (c) => {
           counts.bytesIn += c.forward;
@@ -251,7 +244,7 @@ export async function startProxyElement(
       });
     });
     upstream.once("error", (e) => {
-      if (connected) return; // forwardSockets handles it
+      if (connected) return; // forwardClient handles it
       counts.backendFailures++;
       log.warn("backend refused a connection", { backend: formatEndpoint(backend), error: e });
       client.destroy();

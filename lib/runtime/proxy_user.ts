@@ -25,7 +25,7 @@ import type { TlsSettings } from "../transport/tcp.ts";
 import type { UdpChannelSettings } from "../transport/udp.ts";
 import type { PoolUserOptions } from "../user/user.ts";
 import { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
-import { forwardSockets, proxyV2Header } from "./forward.ts";
+import { forwardClient } from "./forward.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { formatIdentifier } from "./status.ts";
 import { createPoolUser, type RunningPoolUser } from "./user.ts";
@@ -215,13 +215,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       }
       counts.forwarded++;
       open.add(upstream);
-      if (options.proxyProtocol) {
-        upstream.write(proxyV2Header(
-          { address: client.remoteAddress ?? "", port: client.remotePort ?? 0 },
-          { address: client.localAddress ?? "", port: client.localPort ?? 0 },
-        ));
-      }
-      forwardSockets(client, upstream, {
+      forwardClient(client, upstream, {
+        proxyProtocol: options.proxyProtocol,
         idleTimeout: options.idleTimeout,
         closed: (c) => {
           counts.bytesIn += c.forward;
