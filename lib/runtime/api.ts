@@ -32,6 +32,8 @@ import type {
   WireProfile,
 } from "../protocol/types.ts";
 import type { PoolElementNode } from "../handlespace/node.ts";
+import { poolKey } from "../handlespace/pool.ts";
+import { parseHex } from "../wire/hex.ts";
 import type { RegistrarEvent } from "../registrar/options.ts";
 import type { Registrar } from "../registrar/registrar.ts";
 import { subjectOf } from "../transport/tcp.ts";
@@ -104,15 +106,7 @@ export function poolHandleFromPath(segment: string): Uint8Array {
   } catch {
     throw new HttpError(400, "the pool handle is not valid percent-encoding");
   }
-  let bytes: Uint8Array;
-  if (/^0x([0-9a-f]{2})+$/i.test(text)) {
-    bytes = new Uint8Array(text.length / 2 - 1);
-    for (let i = 0; i < bytes.length; i++) {
-      bytes[i] = parseInt(text.slice(2 + 2 * i, 4 + 2 * i), 16);
-    }
-  } else {
-    bytes = new TextEncoder().encode(text);
-  }
+  const bytes = /^0x([0-9a-f]{2})+$/i.test(text) ? parseHex(text) : new TextEncoder().encode(text);
   if (bytes.length === 0 || bytes.length > 32) {
     throw new HttpError(400, "a pool handle has 1 to 32 bytes");
   }
@@ -222,14 +216,9 @@ function send(res: http.ServerResponse, status: number, body?: unknown): void {
 }
 
 interface Watcher {
-  readonly handle: Uint8Array;
+  /** The watched pool's key (the handlespace's `Pool.key`). */
+  readonly key: string;
   readonly res: http.ServerResponse;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function nodeElement(node: PoolElementNode): ApiElement {
@@ -319,7 +308,7 @@ export function registrarApi(
     res.write(
       `event: snapshot\ndata: ${JSON.stringify({ pool: bytesToJson(handle), elements })}\n\n`,
     );
-    const watcher = { handle, res };
+    const watcher = { key: poolKey(handle), res };
     watchers.add(watcher);
     req.on("close", () => watchers.delete(watcher));
   };
@@ -328,7 +317,7 @@ export function registrarApi(
     if (watchers.size === 0) return;
     let data: string | undefined;
     for (const w of watchers) {
-      if (!sameBytes(w.handle, node.pool.handle)) continue;
+      if (w.key !== node.pool.key) continue;
       data ??= JSON.stringify(
         kind === "removed" ? { id: formatIdentifier(node.identifier) } : nodeElement(node),
       );
