@@ -26,6 +26,7 @@ export const BUILTIN_TIMERS: TargetTimers = Object.freeze({
   maxTimeLastHeard: 1200,
   maxTimeNoResponse: 500,
   takeoverExpiry: 2000,
+  mentorHuntTimeout: 2000,
   // Not the registrar's defaults (3 and 3): a target that ignored its
   // configuration would show.
   maxBadPeReports: 4,
@@ -101,7 +102,7 @@ export async function startBuiltinTargets(
       peerHeartbeatCycle: t.peerHeartbeatCycle,
       maxTimeLastHeard: t.maxTimeLastHeard,
       maxTimeNoResponse: t.maxTimeNoResponse,
-      mentorHuntTimeout: 2000,
+      mentorHuntTimeout: t.mentorHuntTimeout,
       takeoverExpiry: t.takeoverExpiry,
     },
     maxHandleTableItems: t.handleTablePage,

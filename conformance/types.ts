@@ -114,6 +114,12 @@ export interface TargetTimers {
   readonly maxTimeNoResponse: number;
   /** Registrar: a takeover without every acknowledgement is given up after this (RSPLIB). */
   readonly takeoverExpiry: number;
+  /**
+   * Registrar: how long a starting registrar waits for a mentor before it
+   * starts alone (RFC 5353 §3.2.2.1 leaves the value to the implementation;
+   * RSPLIB's `-mentordiscoverytimeout`).
+   */
+  readonly mentorHuntTimeout: number;
   /** Registrar: Endpoint Unreachable reports that remove an element (MAX-BAD-PE-REPORT). */
   readonly maxBadPeReports: number;
   /** Registrar: elements per Handle Table Response page at most (to size the paging case). */
@@ -150,6 +156,7 @@ export const RFC_TARGET_TIMERS: TargetTimers = Object.freeze({
   maxTimeLastHeard: 61_000,
   maxTimeNoResponse: 5000,
   takeoverExpiry: 5000,
+  mentorHuntTimeout: 5000,
   maxBadPeReports: 3,
   handleTablePage: 128,
   handleResolutionItems: 3,
@@ -171,6 +178,7 @@ export const RSPLIB_TARGET_TIMERS: TargetTimers = Object.freeze({
   maxTimeLastHeard: 5000,
   maxTimeNoResponse: 5000,
   takeoverExpiry: 5000,
+  mentorHuntTimeout: 5000,
   maxBadPeReports: 3,
   handleTablePage: 128,
   handleResolutionItems: 3,

@@ -11,7 +11,13 @@ import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts
 import type { CaseContext, RunningElement, SuiteListener } from "../context.ts";
 import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { announceEvery200ms, firstConnection, hexId, sameBytes } from "./helpers.ts";
+import {
+  announceEvery200ms,
+  firstConnection,
+  hexId,
+  listenerAtAnnouncePort,
+  sameBytes,
+} from "./helpers.ts";
 
 /** How long an element may take to start and register (a new process, a hunt). */
 const startup = (t: TargetTimers) => 10_000 + 2 * t.slack;
@@ -777,6 +783,49 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         )
       );
       ctx.must(!peer.closed, "the connection to its home registrar kept", "closed");
+    },
+  },
+  {
+    id: "asap/element/hunt/server-announce-without-transports",
+    ref: "RFC 5352 §3.6, §2.2.10; RSPLIB (docs/interop.md)",
+    requirement:
+      "A pool element that hears a Server Announce without Transport parameters (as RSPLIB's registrars send them) takes the announce's source address and port for the registrar's and registers there over its own transport.",
+    level: "SHOULD",
+    role: "element",
+    features: ["announce"],
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const driver = ctx.config.element!;
+      if (driver.hearsAnnounces !== true) {
+        ctx.unsupported(
+          "the element driver cannot hunt by announces ({announce} in --spawn-element)",
+        );
+      }
+      const { listener, channel } = await listenerAtAnnouncePort(ctx);
+      const announce = encodeMessage({
+        type: "ServerAnnounce",
+        registrarId: ctx.identifier(),
+        transports: [],
+      }, { profile: ctx.config.profile });
+      announceEvery200ms(ctx, channel, announce);
+      const element = await driver.start({
+        registrars: [],
+        pool: new TextDecoder().decode(ctx.poolHandle()),
+        announce: channel.settings,
+      });
+      ctx.onCleanup(() => element.kill());
+      await listener.arrival(startup(ctx.timers));
+      ctx.should(
+        listener.unclaimed > 0,
+        `a connection to the announce's source ${listener.endpoint.address}:${listener.endpoint.port}`,
+        "none",
+      );
+      if (listener.unclaimed === 0) return;
+      const peer = await listener.next(0, "the connection");
+      const r = await ctx.expecting(() =>
+        peer.expectType("Registration", startup(ctx.timers), "an ASAP Registration")
+      );
+      accept(peer, r);
     },
   },
   {

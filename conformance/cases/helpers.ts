@@ -14,6 +14,7 @@ import type {
   PoolElementParameter,
   RegistrationResponse,
 } from "../../lib/protocol/types.ts";
+import type { UdpChannel } from "../../lib/transport/udp.ts";
 import type { CaseContext, SuiteListener } from "../context.ts";
 import type { Arrival, Peer } from "../peer.ts";
 
@@ -207,4 +208,31 @@ export async function waitFor(ctx: CaseContext, ok: () => boolean, ms: number): 
     await ctx.sleep(20);
   }
   return true;
+}
+
+/**
+ * An ASAP listener at the port of a new announce channel, for Server
+ * Announces without Transport parameters: RSPLIB's registrars send only
+ * their identifier, and an element or user then takes the announce's
+ * source address and port for the registrar's (docs/interop.md). Over TCP
+ * only: the listener and the channel share the port number.
+ */
+export async function listenerAtAnnouncePort(
+  ctx: CaseContext,
+): Promise<{ listener: SuiteListener; channel: UdpChannel }> {
+  if (ctx.overSctp) {
+    ctx.unsupported(
+      "over SCTP the suite's listener and the announce channel would share a UDP port",
+    );
+  }
+  for (let attempt = 0;; attempt++) {
+    const channel = await ctx.announceChannel();
+    try {
+      const listener = await ctx.listen("asap", channel.settings.port);
+      return { listener, channel };
+    } catch (e) {
+      if (attempt >= 10) throw e;
+      await channel.close();
+    }
+  }
 }

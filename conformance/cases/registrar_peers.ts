@@ -684,6 +684,49 @@ export const REGISTRAR_PEER_CASES: readonly ConformanceCase[] = [
       );
     },
   },
+  {
+    id: "enrp/registrar/startup/mentor-hunt-ends",
+    ref: "RFC 5353 §3.2.2.1",
+    requirement:
+      "A registrar whose configured peer stays silent for the mentor-hunt timeout starts alone: when that peer answers later, it is not taken as a mentor (no List Request, no Handle Table Request for the whole table).",
+    level: "SHOULD",
+    role: "registrar-enrp",
+    timeout: (t) => t.mentorHuntTimeout + quick(t) + 2 * t.peerHeartbeatCycle,
+    async run(ctx) {
+      const t = ctx.timers;
+      const driver = driverOf(ctx);
+      const listener = await ctx.listen("enrp");
+      const peerId = ctx.identifier();
+      const started = await driver.start({ peers: [listener.endpoint] });
+      ctx.onCleanup(() => started.stop());
+      const peer = await listener.next(
+        ctx.answerTime + t.slack,
+        "the new registrar connecting to its configured peer",
+      );
+      ctx.note(
+        `the configured peer accepts the connection and stays silent for the mentor-hunt timeout (${t.mentorHuntTimeout} ms)`,
+      );
+      await ctx.sleep(t.mentorHuntTimeout + t.slack);
+      const log: string[] = [];
+      playRegistrar(ctx, peer, { id: peerId, endpoint: listener.endpoint, log });
+      const first = peer.received.find((m) => m.type === "Presence");
+      ctx.must(first !== undefined, "a Presence from the new registrar", "none");
+      peer.send({
+        type: "Presence",
+        sendingRegistrarId: peerId,
+        receivingRegistrarId: (first as Presence).sendingRegistrarId,
+        replyRequired: false,
+        checksum: checksumOf(ctx),
+        serverInformation: ctx.serverInformation(peerId, listener.endpoint),
+      });
+      await ctx.sleep(ctx.answerTime + t.peerHeartbeatCycle);
+      ctx.should(
+        !log.some((x) => x === "List Request" || x.endsWith("(W=0)")),
+        "no List Request and no Handle Table Request (W=0) to the peer that answered after the mentor-hunt timeout",
+        log.join(", ") || "nothing",
+      );
+    },
+  },
   // Q8
   {
     id: "enrp/registrar/startup/one-mentor",

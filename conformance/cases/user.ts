@@ -16,6 +16,7 @@ import {
   announceEvery200ms,
   firstConnection,
   hexId,
+  listenerAtAnnouncePort,
   receivedSince,
   sameBytes,
   waitFor,
@@ -1102,6 +1103,48 @@ export const USER_CASES: readonly ConformanceCase[] = [
         e.listener.accepted.length === 1,
         "one session connection (the failed session does not come back)",
         `${e.listener.accepted.length}`,
+      );
+    },
+  },
+  {
+    id: "asap/user/hunt/server-announce-without-transports",
+    ref: "RFC 5352 §3.6, §2.2.10; RSPLIB (docs/interop.md)",
+    requirement:
+      "A pool user that hears a Server Announce without Transport parameters (as RSPLIB's registrars send them) takes the announce's source address and port for the registrar's and resolves the pool there over its own transport.",
+    level: "SHOULD",
+    role: "user",
+    features: ["announce"],
+    timeout: (t) => startup(t) + 6 * t.slack,
+    async run(ctx) {
+      const driver = ctx.config.user!;
+      if (driver.hearsAnnounces !== true) {
+        ctx.unsupported("the user driver cannot hunt by announces ({announce} in --spawn-user)");
+      }
+      const { listener, channel } = await listenerAtAnnouncePort(ctx);
+      const announce = encodeMessage({
+        type: "ServerAnnounce",
+        registrarId: ctx.identifier(),
+        transports: [],
+      }, { profile: ctx.config.profile });
+      announceEvery200ms(ctx, channel, announce);
+      const user = await driver.start({
+        registrar: listener.endpoint,
+        registrars: [],
+        pool: new TextDecoder().decode(ctx.poolHandle()),
+        announce: channel.settings,
+      });
+      ctx.onCleanup(() => user.kill());
+      user.send("hello");
+      await listener.arrival(startup(ctx.timers));
+      ctx.should(
+        listener.unclaimed > 0,
+        `a connection to the announce's source ${listener.endpoint.address}:${listener.endpoint.port}`,
+        "none",
+      );
+      if (listener.unclaimed === 0) return;
+      const peer = await listener.next(0, "the connection");
+      await ctx.expecting(() =>
+        peer.expectType("HandleResolution", startup(ctx.timers), "a Handle Resolution")
       );
     },
   },

@@ -75,7 +75,8 @@ Target:
   --timers rfc|rsplib   the target's timer defaults (default rfc; RSPLIB's are shorter)
   --timer NAME=VALUE    one of the target's timers (ms) and thresholds:
                         keepAliveInterval, keepAliveTimeout, peerHeartbeatCycle,
-                        maxTimeLastHeard, maxTimeNoResponse, maxBadPeReports,
+                        maxTimeLastHeard, maxTimeNoResponse, takeoverExpiry,
+                        mentorHuntTimeout, maxBadPeReports,
                         handleTablePage, handleResolutionItems, maxIncrement
                         (0: each policy's default), registrationTimeout and
                         maxRegistrationAttempts (elements), requestTimeout,
