@@ -310,7 +310,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     id: `asap/element/deregistration/waits-${when}`,
     ref: "RFC 5352 §3.2 (T3-Deregistration), §3.1",
     requirement:
-      `A pool element stopping ${what} deregisters with its pool handle and identifier, sends no Registration while it waits for the Deregistration Response, and ends the association once it gets it.`,
+      `A pool element stopping ${what} deregisters with its pool handle and identifier, sends no Registration while it waits for the Deregistration Response (one on another connection does not count), and ends the association once it gets it.`,
     level: "SHOULD",
     role: "element",
     features: ["controlled"],
@@ -342,6 +342,17 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       );
       // Held back longer than T2 and the re-registration interval of the built-in run.
       const since = peer.received.length;
+      const u = r.poolElement.userTransport;
+      if (u.type === "TCP" && u.transportUse === TransportUse.DataPlusControl) {
+        // A Deregistration Response on another connection is not its registrar's answer.
+        const session = await ctx.session({ address: u.addresses[0], port: u.port });
+        session.send({
+          type: "DeregistrationResponse",
+          poolHandle: pool,
+          poolElementId: d.poolElementId,
+        });
+        ctx.note("a Deregistration Response sent on a connection to its ASAP endpoint first");
+      }
       await ctx.sleep(1200);
       const meanwhile = peer.received.slice(since).map((m) => m.type);
       ctx.should(
@@ -349,6 +360,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         "nothing but waiting for the Deregistration Response (no Registration, the association kept)",
         `${meanwhile.join(", ") || "nothing"}${peer.closed ? ", then closed" : ""}`,
       );
+      if (peer.closed) return;
       const answeredAt = performance.now();
       peer.send({
         type: "DeregistrationResponse",
@@ -638,6 +650,50 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         took >= Math.min(attempts, t.maxRegistrationAttempts) * t.registrationTimeout - 100,
         `no new attempt before T2-registration (${t.registrationTimeout} ms) ran out`,
         `moved on after ${Math.round(took)} ms and ${attempts} attempt(s)`,
+      );
+    },
+  },
+  {
+    id: "asap/element/robustness/responses-on-another-connection",
+    ref: "RFC 5352 §3.1 (T2-registration), §7.3 (MAX-REG-ATTEMPT)",
+    requirement:
+      "A Registration Response that arrives on another connection (here the element's own ASAP endpoint) is not its registrar's answer: the element still retries after T2-registration and gives up after MAX-REG-ATTEMPT unanswered attempts.",
+    level: "SHOULD",
+    role: "element",
+    timeout: (t) =>
+      startup(t) + (t.maxRegistrationAttempts + 2) * t.registrationTimeout + 10 * t.slack,
+    async run(ctx) {
+      const silent = await ctx.listen("asap");
+      const laterPort = await closedPort(ctx);
+      const { pool } = await startElement(ctx, [silent, {
+        address: ctx.config.listenHost,
+        port: laterPort,
+      }]);
+      const t = ctx.timers;
+      const first = await registration(ctx, silent);
+      const u = first.registration.poolElement.userTransport;
+      if (u.type !== "TCP" || u.transportUse !== TransportUse.DataPlusControl) {
+        ctx.unsupported(
+          "the element's user transport is not TCP with DATA PLUS CONTROL: no ASAP endpoint to reach over TCP",
+        );
+      }
+      const session = await ctx.session({ address: u.addresses[0], port: u.port });
+      session.send({
+        type: "RegistrationResponse",
+        reject: false,
+        poolHandle: pool,
+        poolElementId: first.registration.poolElement.identifier,
+      });
+      ctx.note("a Registration Response accepting it sent on a connection to its ASAP endpoint");
+      const later = await ctx.listen("asap", laterPort);
+      const within = t.maxRegistrationAttempts * t.registrationTimeout + startup(t);
+      const { peer, registration: again } = await registration(ctx, later, within);
+      accept(peer, again);
+      const attempts = first.peer.received.filter((m) => m.type === "Registration").length;
+      ctx.should(
+        attempts === t.maxRegistrationAttempts,
+        `MAX-REG-ATTEMPT (${t.maxRegistrationAttempts}) attempts at the silent registrar, the response elsewhere not counted`,
+        `${attempts}`,
       );
     },
   },
