@@ -36,6 +36,7 @@ export const BUILTIN_TIMERS: TargetTimers = Object.freeze({
   serverAnnounceCycle: 300,
   registrationTimeout: 700,
   maxRegistrationAttempts: 2,
+  connectTimeout: 1000,
   requestTimeout: 700,
   maxRequestRetransmit: 2,
   staleCache: 1500,
@@ -123,7 +124,7 @@ export async function startBuiltinTargets(
         reregistrationInterval: 1000,
         timers: {
           registrationTimeout: t.registrationTimeout,
-          connectTimeout: 1000,
+          connectTimeout: t.connectTimeout,
           huntRetry: 200,
         },
         maxRegistrationAttempts: t.maxRegistrationAttempts,
@@ -147,7 +148,7 @@ export async function startBuiltinTargets(
         timers: {
           requestTimeout: t.requestTimeout,
           staleCache: t.staleCache,
-          connectTimeout: 1000,
+          connectTimeout: t.connectTimeout,
           huntRetry: 200,
         },
         maxRequestRetransmit: t.maxRequestRetransmit,

@@ -138,6 +138,11 @@ export interface TargetTimers {
   readonly registrationTimeout: number;
   /** Pool element: registration attempts at one registrar before it hunts another (MAX-REG-ATTEMPT). */
   readonly maxRegistrationAttempts: number;
+  /**
+   * Pool element and user: how long one connection attempt to a registrar
+   * may take before they try another (not in the RFCs; RSPLIB: 7.5 s).
+   */
+  readonly connectTimeout: number;
   /** Pool user: T1-ENRPrequest, the wait for a Handle Resolution Response. */
   readonly requestTimeout: number;
   /** Pool user: retransmissions before it hunts another registrar (MAX-REQUEST-RETRANSMIT). */
@@ -164,6 +169,7 @@ export const RFC_TARGET_TIMERS: TargetTimers = Object.freeze({
   serverAnnounceCycle: 1000,
   registrationTimeout: 30_000,
   maxRegistrationAttempts: 2,
+  connectTimeout: 7500,
   requestTimeout: 15_000,
   maxRequestRetransmit: 2,
   staleCache: 30_000,
@@ -186,6 +192,7 @@ export const RSPLIB_TARGET_TIMERS: TargetTimers = Object.freeze({
   serverAnnounceCycle: 1000,
   registrationTimeout: 3000,
   maxRegistrationAttempts: 2,
+  connectTimeout: 7500,
   requestTimeout: 3000,
   maxRequestRetransmit: 2,
   staleCache: 30_000,

@@ -13,6 +13,7 @@ import type { Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
 import {
   announceEvery200ms,
+  blackHole,
   firstConnection,
   hexId,
   listenerAtAnnouncePort,
@@ -711,6 +712,59 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       await startElement(ctx, [{ address: ctx.config.listenHost, port: deadPort }, b]);
       const { peer, registration: r } = await registration(ctx, b, 2 * startup(ctx.timers));
       accept(peer, r);
+    },
+  },
+  {
+    id: "asap/element/hunt/black-holed-registrar",
+    ref: "RFC 5352 §3.6",
+    requirement:
+      "A pool element whose connection attempt to a registrar neither succeeds nor fails (its SYNs go unanswered) gives it up after its connect timeout (the suite's connectTimeout) and registers with another registrar.",
+    level: "MUST",
+    role: "element",
+    timeout: (t) => 2 * startup(t) + 4 * t.slack,
+    async run(ctx) {
+      const t = ctx.timers;
+      const hole = await blackHole(ctx);
+      const b = await ctx.listen("asap");
+      const started = performance.now();
+      await startElement(ctx, [hole, b]);
+      const { peer, registration: r } = await registration(ctx, b, 2 * startup(t));
+      accept(peer, r);
+      const took = performance.now() - started;
+      ctx.must(
+        took <= t.connectTimeout + ctx.answerTime + 2 * t.slack,
+        `registered elsewhere within the connect timeout (${t.connectTimeout} ms) and an answer time`,
+        `${Math.round(took)} ms`,
+      );
+    },
+  },
+  {
+    id: "asap/element/hunt/closing-registrar",
+    ref: "RFC 5352 §3.6, RFC 5355 §2.13",
+    requirement:
+      "A pool element whose only registrar closes every connection at once keeps trying, but without a storm: at most 10 connections per second.",
+    level: "SHOULD",
+    role: "element",
+    timeout: (t) => startup(t) + 4 * t.slack + 3000,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const closer = setInterval(() => {
+        for (const p of a.accepted) if (!p.closed) p.close(true);
+      }, 5);
+      ctx.onCleanup(() => clearInterval(closer));
+      await startElement(ctx, [a]);
+      await a.arrival(startup(ctx.timers));
+      const from = a.accepted.length;
+      const window = 2000;
+      await ctx.sleep(window);
+      const connections = a.accepted.length - from;
+      ctx.note(`${connections} connections in ${window} ms after the first`);
+      ctx.must(connections >= 1, "another attempt within 2 s", "none");
+      ctx.should(
+        connections <= 20,
+        `at most 10 connections per second (${window / 100} in ${window} ms)`,
+        `${connections}`,
+      );
     },
   },
   {

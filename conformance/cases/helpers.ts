@@ -14,6 +14,7 @@ import type {
   PoolElementParameter,
   RegistrationResponse,
 } from "../../lib/protocol/types.ts";
+import type { Endpoint } from "../../lib/runtime/endpoint.ts";
 import type { UdpChannel } from "../../lib/transport/udp.ts";
 import type { CaseContext, SuiteListener } from "../context.ts";
 import type { Arrival, Peer } from "../peer.ts";
@@ -235,4 +236,43 @@ export async function listenerAtAnnouncePort(
       await channel.close();
     }
   }
+}
+
+/**
+ * A TCP address where a connection attempt neither succeeds nor fails: a
+ * listener that never accepts, its accept queue filled first, so that the
+ * kernel drops further SYNs (a registrar that black-holes its traffic).
+ * Needs Deno (Node's net server accepts every connection); over TCP only.
+ */
+export async function blackHole(ctx: CaseContext): Promise<Endpoint> {
+  if (ctx.overSctp) ctx.unsupported("a black-holed address over SCTP is not built here");
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (deno === undefined) {
+    ctx.unsupported("a listener that never accepts needs Deno (Node's net server accepts all)");
+  }
+  const hostname = ctx.config.listenHost;
+  const listener = deno.listen({ hostname, port: 0, transport: "tcp" });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const fillers: Deno.Conn[] = [];
+  ctx.onCleanup(() => {
+    for (const c of fillers) c.close();
+    listener.close();
+  });
+  for (let i = 0; i < 4096; i++) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = deno.connect({ hostname, port });
+    const r = await Promise.race([
+      attempt,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), 200)),
+    ]);
+    clearTimeout(timer);
+    if (r === undefined) {
+      // The queue is full: this attempt hangs too; drop it when it resolves.
+      attempt.then((c) => c.close(), () => {});
+      ctx.note(`a black-holed address: ${hostname}:${port} (accept queue full after ${i})`);
+      return { address: hostname, port };
+    }
+    fillers.push(r);
+  }
+  return ctx.unsupported("the listener's accept queue never filled");
 }

@@ -14,6 +14,7 @@ import type { Arrival, Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
 import {
   announceEvery200ms,
+  blackHole,
   firstConnection,
   hexId,
   listenerAtAnnouncePort,
@@ -919,6 +920,66 @@ export const USER_CASES: readonly ConformanceCase[] = [
       );
       serve(registrar, pool, () => ({ elements: elements.map((e) => e.element) }));
       await firstSession(ctx, { elements });
+    },
+  },
+  {
+    id: "asap/user/hunt/black-holed-registrar",
+    ref: "RFC 5352 §3.6",
+    requirement:
+      "A pool user whose connection attempt to a registrar neither succeeds nor fails (its SYNs go unanswered) gives it up after its connect timeout (the suite's connectTimeout) and resolves the pool at another registrar.",
+    level: "MUST",
+    role: "user",
+    timeout: (t) => 2 * startup(t) + 6 * t.slack,
+    async run(ctx) {
+      if (ctx.config.user!.severalRegistrars !== true) {
+        ctx.unsupported("the user driver takes one registrar ({registrars} in --spawn-user)");
+      }
+      const t = ctx.timers;
+      const hole = await blackHole(ctx);
+      const b = await ctx.listen("asap");
+      const [e] = await suiteElements(ctx, [{ type: "RoundRobin" }]);
+      const started = performance.now();
+      const { pool, user } = await startUser(ctx, [hole, b.endpoint]);
+      user.send("hello");
+      const registrar = await b.next(2 * startup(t), "the user at the other registrar");
+      const took = performance.now() - started;
+      ctx.must(
+        took <= t.connectTimeout + ctx.answerTime + 2 * t.slack,
+        `at the other registrar within the connect timeout (${t.connectTimeout} ms) and an answer time`,
+        `${Math.round(took)} ms`,
+      );
+      serve(registrar, pool, () => ({ elements: [e.element] }));
+      await e.listener.next(startup(ctx.timers), "a session to the element");
+    },
+  },
+  {
+    id: "asap/user/hunt/closing-registrar",
+    ref: "RFC 5352 §3.6, RFC 5355 §2.13",
+    requirement:
+      "A pool user whose only registrar closes every connection at once keeps trying, but without a storm: at most 10 connections per second.",
+    level: "SHOULD",
+    role: "user",
+    timeout: (t) => startup(t) + 4 * t.slack + 3000,
+    async run(ctx) {
+      const a = await ctx.listen("asap");
+      const closer = setInterval(() => {
+        for (const p of a.accepted) if (!p.closed) p.close(true);
+      }, 5);
+      ctx.onCleanup(() => clearInterval(closer));
+      const { user } = await startUser(ctx, [a.endpoint]);
+      user.send("hello");
+      await a.arrival(startup(ctx.timers));
+      const from = a.accepted.length;
+      const window = 2000;
+      await ctx.sleep(window);
+      const connections = a.accepted.length - from;
+      ctx.note(`${connections} connections in ${window} ms after the first`);
+      ctx.must(connections >= 1, "another attempt within 2 s", "none");
+      ctx.should(
+        connections <= 20,
+        `at most 10 connections per second (${window / 100} in ${window} ms)`,
+        `${connections}`,
+      );
     },
   },
   {

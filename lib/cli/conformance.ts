@@ -79,7 +79,8 @@ Target:
                         mentorHuntTimeout, maxBadPeReports,
                         handleTablePage, handleResolutionItems, maxIncrement
                         (0: each policy's default), registrationTimeout and
-                        maxRegistrationAttempts (elements), requestTimeout,
+                        maxRegistrationAttempts (elements), connectTimeout
+                        (elements and users), requestTimeout,
                         maxRequestRetransmit and staleCache (users), slack
   --listen HOST         address of the suite's own listeners (default 127.0.0.1;
                         over SCTP: --sctp-advertise)
