@@ -311,7 +311,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     id: `asap/element/deregistration/waits-${when}`,
     ref: "RFC 5352 §3.2 (T3-Deregistration), §3.1",
     requirement:
-      `A pool element stopping ${what} deregisters with its pool handle and identifier, sends no Registration while it waits for the Deregistration Response (one on another connection does not count), and ends the association once it gets it.`,
+      `A pool element stopping ${what} deregisters with its pool handle and identifier, sends no Registration while it waits for the Deregistration Response (not for a load update, nor for a Home keep-alive or a Deregistration Response on another connection), and ends the association once it gets it.`,
     level: "SHOULD",
     role: "element",
     features: ["controlled"],
@@ -353,6 +353,19 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
           poolElementId: d.poolElementId,
         });
         ctx.note("a Deregistration Response sent on a connection to its ASAP endpoint first");
+        // Nor does a Home keep-alive from another registrar make it register there.
+        session.send({
+          type: "EndpointKeepAlive",
+          home: true,
+          registrarId: ctx.identifier(),
+          poolHandle: pool,
+        });
+        ctx.note("then an Endpoint Keep-Alive with the Home flag on that connection");
+      }
+      // Nor a load update by its application.
+      if (element.updatePolicy !== undefined) {
+        element.updatePolicy({ type: "LeastUsed", load: 0x40000000 });
+        ctx.note("its application updated its load meanwhile");
       }
       await ctx.sleep(1200);
       const meanwhile = peer.received.slice(since).map((m) => m.type);
