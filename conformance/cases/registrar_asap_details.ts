@@ -202,12 +202,16 @@ export const REGISTRAR_ASAP_DETAIL_CASES: readonly ConformanceCase[] = [
       ] as const;
       for (const m of odd) pe.send(m);
       await ctx.sleep(ctx.answerTime);
-      const errors = pe.received.filter((m) => m.type === "AsapError").length;
+      const answers = pe.received.filter((m) => m.type === "AsapError");
+      const errors = answers.length;
       ctx.should(
         errors === odd.length,
         `an ASAP Error for each of the ${odd.length} messages`,
         `${errors}`,
       );
+      // The Operation Error parameter carries one or more causes (RFC 5354 §3.12).
+      const empty = answers.filter((m) => m.operationError.length === 0).length;
+      ctx.must(empty === 0, "every ASAP Error with at least one cause", `${empty} without`);
       const pu = await ctx.asap();
       const listed = await resolveAt(ctx, pu, handle);
       ctx.must(

@@ -406,6 +406,59 @@ export const REGISTRAR_KEEPALIVE_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "asap/registrar/unreachable/removal-not-postponed",
+    ref: "RFC 5352 §3.4, §3.5",
+    requirement:
+      "Endpoint Unreachable reports (fewer than MAX-BAD-PE-REPORT) about an element whose Endpoint Keep-Alive is unanswered do not postpone its removal: it is removed once that keep-alive's timeout runs out.",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: (t) =>
+      t.keepAliveInterval + t.maxBadPeReports * t.keepAliveTimeout + 8 * t.slack + 5000,
+    async run(ctx) {
+      const t = ctx.timers;
+      const reports = t.maxBadPeReports - 1;
+      if (reports < 1) ctx.unsupported("MAX-BAD-PE-REPORT is 1: every report removes");
+      const handle = ctx.poolHandle();
+      const { peer: pe, id } = await elementOn(ctx, handle, "silent");
+      await ctx.expecting(() =>
+        pe.expectType(
+          "EndpointKeepAlive",
+          t.keepAliveInterval + 2 * t.slack,
+          "an Endpoint Keep-Alive to the silent element",
+        )
+      );
+      const t0 = performance.now();
+      const reporter = await ctx.asap();
+      const pu = await ctx.asap();
+      const every = 0.9 * t.keepAliveTimeout;
+      const bound = t.keepAliveTimeout + t.slack;
+      const giveUp = t0 + bound + (reports + 1) * t.keepAliveTimeout + t.slack;
+      let sent = 0;
+      let removedAt: number | undefined;
+      while (performance.now() < giveUp) {
+        if (sent < reports && performance.now() >= t0 + (sent + 1) * every) {
+          reporter.send({ type: "EndpointUnreachable", poolHandle: handle, poolElementId: id });
+          sent++;
+        }
+        if (!idsOf(await resolveAt(ctx, pu, handle)).includes(id)) {
+          removedAt = performance.now() - t0;
+          break;
+        }
+        await ctx.sleep(20);
+      }
+      ctx.note(
+        `${sent} report(s), one every ${Math.round(every)} ms after the unanswered keep-alive`,
+      );
+      ctx.must(removedAt !== undefined, "the silent element removed", "still listed");
+      ctx.note(`removed ${Math.round(removedAt!)} ms after the unanswered keep-alive`);
+      ctx.must(
+        removedAt! <= bound,
+        `removed within its keep-alive timeout (${t.keepAliveTimeout} ms) and the slack of the unanswered keep-alive`,
+        `after ${Math.round(removedAt!)} ms`,
+      );
+    },
+  },
+  {
     id: "asap/registrar/unreachable/unknown-element",
     ref: "RFC 5352 §3.5",
     requirement:
