@@ -8,6 +8,7 @@
  */
 
 import { handlespaceChecksum } from "../../lib/protocol/checksum.ts";
+import { encodedLength } from "../../lib/protocol/codec.ts";
 import { TransportUse, UpdateAction } from "../../lib/protocol/constants.ts";
 import type {
   EnrpMessage,
@@ -1280,6 +1281,58 @@ export const REGISTRAR_PEER_CASES: readonly ConformanceCase[] = [
         !listB.servers.some((s) => s.registrarId === mute.id),
         `the peer ${hexId(mute.id)} declared dead not listed`,
         "listed",
+      );
+    },
+  },
+  {
+    id: "asap/registrar/resolution/large-elements",
+    ref: "RFC 5352 §3.3, §2.2.6",
+    requirement:
+      "A Handle Resolution asking for more elements than fit into one message (64 KiB; here elements of 64 addresses each) is still answered, with the elements that fit (SHOULD: as many as fit).",
+    level: "MUST",
+    role: "registrar-asap",
+    timeout: (t) => quick(t) + 4 * t.slack,
+    async run(ctx) {
+      const handle = ctx.poolHandle();
+      const addresses = [
+        ctx.config.listenHost,
+        ...Array.from({ length: 63 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`),
+      ];
+      // About 1.3 KB each: 60 of them do not fit into 64 KiB.
+      const n = 60;
+      const ids = await registerMany(ctx, handle, n, (i) => ({
+        transport: {
+          type: "SCTP",
+          port: 20000 + i,
+          transportUse: TransportUse.DataOnly,
+          addresses,
+        },
+      }));
+      const pu = await ctx.asap();
+      const r = await resolveAt(ctx, pu, handle, 0xffffffff);
+      const listed = idsOf(r);
+      ctx.note(`${listed.length} of ${n} elements in the response`);
+      const kept = r.poolElements[0]?.userTransport.addresses.length ?? 0;
+      if (kept < addresses.length) {
+        ctx.unsupported(
+          `the target keeps ${kept} of an element's ${addresses.length} addresses: its elements are too small for this case`,
+        );
+      }
+      ctx.must(
+        listed.length > 0 && listed.every((id) => ids.includes(id)),
+        "a response listing some of the pool's elements",
+        listed.length === 0 ? "none listed" : "elements of another pool",
+      );
+      // As many as fit: one more (a copy of the last) would not.
+      const more = { ...r, poolElements: [...r.poolElements, r.poolElements.at(-1)!] };
+      let bigger = Infinity;
+      try {
+        bigger = encodedLength(more, { profile: ctx.config.profile });
+      } catch { /* too large to encode at all */ }
+      ctx.should(
+        listed.length === n || bigger > 0xffff,
+        "as many elements as fit into one message",
+        `${listed.length}, while one more would still fit (${bigger} bytes)`,
       );
     },
   },

@@ -21,6 +21,7 @@ import type {
   EndpointUnreachable,
   ErrorCause,
   HandleResolution,
+  HandleResolutionResponse,
   Identifier,
   PoolElementParameter,
   Registration,
@@ -29,7 +30,7 @@ import type {
 import type { RemoteEndpoint } from "../role/actions.ts";
 import type { RemovalReason } from "./options.ts";
 import { rttSample, withDistance } from "./distance.ts";
-import { type Connection, RateLimit, type RegistrarState } from "./state.ts";
+import { type Connection, fitsInMessage, RateLimit, type RegistrarState } from "./state.ts";
 
 /** A Pool Element as sent to pool users (without the ASAP Transport). */
 export function forUsers(node: PoolElementNode): PoolElementParameter {
@@ -383,12 +384,34 @@ function resolve(s: RegistrarState, connection: Connection, m: HandleResolution)
   const nodes = s.handlespace.resolve(m.poolHandle, Math.min(wanted, max));
   // RSPLIB requires the Policy parameter on success; it carries the first element's values.
   const first = nodes[0] ?? pool.elements.values().next().value!;
-  s.send(connection.id, {
+  const response: HandleResolutionResponse = {
     type: "HandleResolutionResponse",
     poolHandle: m.poolHandle,
     policy: first.policy,
     poolElements: nodes.map(forUsers),
-  });
+  };
+  s.send(connection.id, fittingResponse(s, response));
+}
+
+/**
+ * A Handle Resolution Response cut to the elements that fit into one message
+ * (its 16-bit length): large elements (many addresses) asked for by the
+ * hundred would not; the first ones, in the policy's order, are kept.
+ */
+function fittingResponse(
+  s: RegistrarState,
+  response: HandleResolutionResponse,
+): HandleResolutionResponse {
+  if (fitsInMessage(s, response)) return response;
+  let fits = 1; // one element always fits: it came in a message of its own
+  let over = response.poolElements.length;
+  while (over - fits > 1) {
+    const middle = (fits + over) >>> 1;
+    const cut = { ...response, poolElements: response.poolElements.slice(0, middle) };
+    if (fitsInMessage(s, cut)) fits = middle;
+    else over = middle;
+  }
+  return { ...response, poolElements: response.poolElements.slice(0, fits) };
 }
 
 /** ASAP_ENDPOINT_KEEP_ALIVE_ACK: the element is alive (RFC 5352 §3.4). */

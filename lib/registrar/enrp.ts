@@ -7,9 +7,8 @@
  * @module
  */
 
-import { EncodeError, ProtocolError } from "../errors.ts";
+import { ProtocolError } from "../errors.ts";
 import type { PoolElementNode } from "../handlespace/node.ts";
-import { encodedLength } from "../protocol/codec.ts";
 import { UpdateAction } from "../protocol/constants.ts";
 import type {
   EnrpMessage,
@@ -24,7 +23,7 @@ import type {
 } from "../protocol/types.ts";
 import { claimHome, removeElement, scheduleExpiry } from "./asap.ts";
 import { rttSample, withDistance } from "./distance.ts";
-import type { Connection, PeerState, RegistrarState } from "./state.ts";
+import { type Connection, fitsInMessage, type PeerState, type RegistrarState } from "./state.ts";
 import { onInitTakeover, onInitTakeoverAck, onTakeoverServer, startTakeover } from "./takeover.ts";
 
 function transportKey(t: TransportParameter): string {
@@ -219,16 +218,6 @@ export function mentorTimeout(s: RegistrarState): void {
   if (s.phase === "starting") {
     s.phase = "running";
     s.emit({ kind: "mentor", peer: undefined });
-  }
-}
-
-/** Whether a message fits in 64 KiB (the encoder refuses larger ones). */
-function fitsInMessage(s: RegistrarState, m: HandleTableResponse): boolean {
-  try {
-    return encodedLength(m, { profile: s.profile }) <= 0xffff;
-  } catch (e) {
-    if (e instanceof EncodeError) return false;
-    throw e;
   }
 }
 

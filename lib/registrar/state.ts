@@ -6,10 +6,12 @@
  * @module
  */
 
+import { EncodeError } from "../errors.ts";
 import { Handlespace } from "../handlespace/handlespace.ts";
 import type { PageCursor } from "../handlespace/handlespace.ts";
 import type { PoolElementNode } from "../handlespace/node.ts";
 import { type RandomSource, systemRandom } from "../policy/random.ts";
+import { encodedLength } from "../protocol/codec.ts";
 import type {
   Identifier,
   RSerPoolMessage,
@@ -221,5 +223,15 @@ export class RegistrarState {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     return next;
+  }
+}
+
+/** Whether a message fits in 64 KiB (its 16-bit length; the encoder refuses larger ones). */
+export function fitsInMessage(s: RegistrarState, m: RSerPoolMessage): boolean {
+  try {
+    return encodedLength(m, { profile: s.profile }) <= 0xffff;
+  } catch (e) {
+    if (e instanceof EncodeError) return false;
+    throw e;
   }
 }
