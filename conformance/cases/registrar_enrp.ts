@@ -496,6 +496,47 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "enrp/registrar/handle-update/foreign-home-claims-ignored",
+    ref: "RFC 5353 §3.3.1, RFC 5352 §3.1",
+    requirement:
+      "A Handle Update (ADD_PE) from a peer that names the registrar itself as the element's home (an element that never registered with it), or no home at all (identifier 0), adds nothing: only the registrar makes itself an element's home, by a registration.",
+    level: "SHOULD",
+    role: "registrar-enrp",
+    timeout: quick,
+    async run(ctx) {
+      const fake = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const target = fake.targetId;
+      if (target === undefined) ctx.unsupported("the target's identifier is unknown (no Presence)");
+      const self = fake.ownElement(handle, undefined, { home: target });
+      const none = fake.ownElement(handle, undefined, { home: ctx.zero });
+      const control = fake.ownElement(handle, undefined);
+      fake.freeze();
+      for (const e of [self, none, control]) fake.update("add", handle, e);
+      const pu = await ctx.asap();
+      const r = await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => idsOf(r).includes(control.identifier),
+        "the element the peer owns resolvable",
+        ctx.answerTime,
+      );
+      const listed = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
+      ctx.note(`listed: ${listed.map(hexId).join(", ")} (${r.poolElements.length} first)`);
+      ctx.should(
+        !listed.includes(self.identifier),
+        "no element whose Handle Update names the registrar itself as its home",
+        `${hexId(self.identifier)} listed`,
+      );
+      ctx.should(
+        !listed.includes(none.identifier),
+        "no element whose Handle Update names no home (identifier 0)",
+        `${hexId(none.identifier)} listed`,
+      );
+    },
+  },
+  {
     id: "enrp/registrar/handle-update/accept-add",
     ref: "RFC 5353 §3.3.1",
     requirement:

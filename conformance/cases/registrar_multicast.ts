@@ -109,4 +109,76 @@ export const REGISTRAR_MULTICAST_CASES: readonly ConformanceCase[] = [
       ctx.must(p.replyRequired, "the Reply-required flag set (a new peer)", "R=0");
     },
   },
+  {
+    id: "enrp/registrar/multicast/mentor-discovered",
+    ref: "RFC 5353 §3.2.2, §3.2.3",
+    requirement:
+      "A registrar starting without configured peers that hears a peer's multicast Presence before its mentor hunt ends takes that peer as its mentor: it asks it for its peer list (List Request) or its whole handle table (Own-children-only clear).",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: time,
+    async run(ctx) {
+      const { channel } = await multicastRegistrar(ctx);
+      const listener = await ctx.listen("enrp");
+      const id = ctx.identifier();
+      const empty = ctx.config.profile === "nextgen" ? 0xffffffff : 0xffff;
+      const presence = encodeMessage({
+        type: "Presence",
+        sendingRegistrarId: id,
+        receivingRegistrarId: ctx.zero,
+        replyRequired: false,
+        checksum: empty,
+        serverInformation: ctx.serverInformation(id, listener.endpoint),
+      }, { profile: ctx.config.profile });
+      channel.send(presence);
+      const timer = setInterval(() => channel.send(presence), ctx.timers.peerHeartbeatCycle);
+      ctx.onCleanup(() => clearInterval(timer));
+      const t = ctx.timers;
+      const peer = await listener.next(
+        Math.min(t.peerHeartbeatCycle, t.mentorHuntTimeout / 2) + t.slack,
+        "the registrar connecting to the peer it heard",
+      );
+      const asked: string[] = [];
+      peer.respond((m) => {
+        if (m.type === "Presence" && m.replyRequired) {
+          peer.send({
+            type: "Presence",
+            sendingRegistrarId: id,
+            receivingRegistrarId: m.sendingRegistrarId,
+            replyRequired: false,
+            checksum: empty,
+            serverInformation: ctx.serverInformation(id, listener.endpoint),
+          });
+        } else if (m.type === "ListRequest") {
+          asked.push("List Request");
+          peer.send({
+            type: "ListResponse",
+            sendingRegistrarId: id,
+            receivingRegistrarId: m.sendingRegistrarId,
+            reject: false,
+            servers: [],
+          });
+        } else if (m.type === "HandleTableRequest") {
+          asked.push(`Handle Table Request (W=${m.ownChildrenOnly ? 1 : 0})`);
+          peer.send({
+            type: "HandleTableResponse",
+            sendingRegistrarId: id,
+            receivingRegistrarId: m.sendingRegistrarId,
+            reject: false,
+            moreToSend: false,
+            pools: [],
+          });
+        }
+        return false;
+      });
+      const deadline = performance.now() + ctx.answerTime;
+      const mentored = () => asked.some((x) => x === "List Request" || x.endsWith("(W=0)"));
+      while (!mentored() && performance.now() < deadline) await ctx.sleep(10);
+      ctx.must(
+        mentored(),
+        "a List Request or a Handle Table Request (W=0) to the peer heard by multicast",
+        asked.join(", ") || "nothing",
+      );
+    },
+  },
 ];
