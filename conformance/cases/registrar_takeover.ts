@@ -231,6 +231,72 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    id: "enrp/registrar/takeover/waits-only-for-connected-peers",
+    ref: "RFC 5353 §3.5.1",
+    requirement:
+      "A takeover waits for the acknowledgements of the peers the registrar can reach: a peer whose association has just gone (not yet declared failed) cannot acknowledge and does not hold the Takeover Server back until the takeover expires.",
+    level: "SHOULD",
+    role: "registrar-enrp",
+    timeout: (t) => oneTakeover(t) + t.takeoverExpiry + 4 * t.slack,
+    async run(ctx) {
+      const failing = await FakeRegistrar.join(ctx);
+      const witness = await FakeRegistrar.join(ctx);
+      const gone = await FakeRegistrar.join(ctx);
+      const handle = ctx.poolHandle();
+      const e = failing.ownElement(handle, await ctx.listen("session"));
+      failing.update("add", handle, e);
+      const pu = await ctx.asap();
+      await eventually(
+        ctx,
+        pu,
+        handle,
+        (r) => idsOf(r).includes(e.identifier),
+        "the element learnt",
+        ctx.answerTime,
+      );
+      const t = ctx.timers;
+      ctx.note(`peer ${hexId(failing.id)} falls silent`);
+      const since = witness.peer.received.length;
+      await failing.vanish();
+      // The other one leaves once the silent one is being probed (the witness, heard no more
+      // recently, is probed with it), after answering its own probe: known, but no longer
+      // reachable, when the silent one is declared failed.
+      const probe = await receivedSince(
+        ctx,
+        witness.peer,
+        since,
+        (m) => m.type === "Presence" && m.replyRequired,
+        t.maxTimeLastHeard + t.peerHeartbeatCycle + 2 * t.slack,
+      );
+      ctx.must(probe !== undefined, "a probe (Presence, Reply-required) of the peers", "none");
+      await ctx.sleep(Math.min(50, t.maxTimeNoResponse / 4));
+      ctx.note(`peer ${hexId(gone.id)} closes its association and stops listening`);
+      await gone.vanish();
+      await ctx.expecting(() =>
+        witness.peer.expectType(
+          "InitTakeover",
+          detection(t),
+          `an Init Takeover of ${hexId(failing.id)}`,
+          (m) => m.targetRegistrarId === failing.id,
+        )
+      );
+      const server = await receivedSince(
+        ctx,
+        witness.peer,
+        0,
+        about("TakeoverServer", failing.id),
+        Math.min(t.takeoverExpiry / 2, ctx.answerTime + t.slack),
+      );
+      ctx.should(
+        server !== undefined,
+        `a Takeover Server once the reachable peer acknowledged, within ${
+          Math.min(t.takeoverExpiry / 2, ctx.answerTime + t.slack)
+        } ms (the peer that left cannot acknowledge)`,
+        "none",
+      );
+    },
+  },
+  {
     id: "enrp/registrar/takeover/as-target",
     ref: "RFC 5353 §3.5.1",
     requirement:
