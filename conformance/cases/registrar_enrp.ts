@@ -534,6 +534,27 @@ export const REGISTRAR_ENRP_CASES: readonly ConformanceCase[] = [
         "no element whose Handle Update names no home (identifier 0)",
         `${hexId(none.identifier)} listed`,
       );
+      // The same elements in the peer's handle table: its Presence checksum counts all
+      // three, so the registrar asks for the table (an audit) and gets them there.
+      fake.freeze();
+      const since = fake.tableRequests.length;
+      fake.presence(false);
+      const asked = await waitFor(
+        ctx,
+        () => fake.tableRequests.length > since,
+        ctx.answerTime,
+      );
+      if (!asked) {
+        ctx.note("no Handle Table Request after a Presence with another checksum (no audit)");
+        return;
+      }
+      await ctx.sleep(Math.min(ctx.answerTime, 300));
+      const again = idsOf(await resolveAt(ctx, pu, handle, 0xffffffff));
+      ctx.should(
+        !again.includes(self.identifier) && !again.includes(none.identifier),
+        "none of them learnt from the peer's Handle Table Response either",
+        again.map(hexId).join(", "),
+      );
     },
   },
   {
