@@ -74,6 +74,51 @@ function accept(peer: Peer, r: Registration): void {
   });
 }
 
+/**
+ * Accepts the element's registration at `a`, waits for two periodic
+ * re-registrations (to learn the interval), changes the load, and requires a
+ * registration with the new load within half an interval.
+ */
+async function loadUpdatedAtOnce(
+  ctx: CaseContext,
+  a: SuiteListener,
+  element: RunningElement,
+): Promise<void> {
+  const updatePolicy = element.updatePolicy?.bind(element) ??
+    ctx.unsupported("the element driver cannot change the element's load");
+  const { peer, registration: r } = await registration(ctx, a);
+  accept(peer, r);
+  const life = r.poolElement.registrationLife;
+  // Right after a periodic re-registration, so the next one is far away.
+  const periodic = await ctx.expecting(() =>
+    peer.expectType("Registration", life, "a periodic re-registration")
+  );
+  accept(peer, periodic);
+  const reregistered = performance.now();
+  const second = await ctx.expecting(() =>
+    peer.expectType("Registration", life, "the next periodic re-registration")
+  );
+  accept(peer, second);
+  const interval = performance.now() - reregistered;
+  ctx.note(`re-registers every ${Math.round(interval)} ms`);
+  updatePolicy({ type: "LeastUsed", load: 0xc0000000 });
+  const window = Math.max(100, Math.min(interval / 2, ctx.answerTime));
+  const update = await ctx.expecting(() =>
+    peer.expectType(
+      "Registration",
+      window,
+      `a registration with the new load within ${Math.round(window)} ms`,
+    )
+  );
+  accept(peer, update);
+  const p = update.poolElement.policy;
+  ctx.must(
+    p.type === "LeastUsed" && p.load === 0xc0000000,
+    "the new load 0xc0000000",
+    JSON.stringify(p),
+  );
+}
+
 /** The cases. */
 export const ELEMENT_CASES: readonly ConformanceCase[] = [
   {
@@ -493,39 +538,39 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     async run(ctx) {
       const a = await ctx.listen("asap");
       const { element } = await startElement(ctx, [a], { type: "LeastUsed", load: 0x20000000 });
-      const updatePolicy = element.updatePolicy?.bind(element) ??
-        ctx.unsupported("the element driver cannot change the element's load");
-      const { peer, registration: r } = await registration(ctx, a);
-      accept(peer, r);
-      const life = r.poolElement.registrationLife;
-      // Right after a periodic re-registration, so the next one is far away.
-      const periodic = await ctx.expecting(() =>
-        peer.expectType("Registration", life, "a periodic re-registration")
-      );
-      accept(peer, periodic);
-      const reregistered = performance.now();
-      const second = await ctx.expecting(() =>
-        peer.expectType("Registration", life, "the next periodic re-registration")
-      );
-      accept(peer, second);
-      const interval = performance.now() - reregistered;
-      ctx.note(`re-registers every ${Math.round(interval)} ms`);
-      updatePolicy({ type: "LeastUsed", load: 0xc0000000 });
-      const window = Math.max(100, Math.min(interval / 2, ctx.answerTime));
-      const update = await ctx.expecting(() =>
-        peer.expectType(
-          "Registration",
-          window,
-          `a registration with the new load within ${Math.round(window)} ms`,
-        )
-      );
-      accept(peer, update);
-      const p = update.poolElement.policy;
-      ctx.must(
-        p.type === "LeastUsed" && p.load === 0xc0000000,
-        "the new load 0xc0000000",
-        JSON.stringify(p),
-      );
+      await loadUpdatedAtOnce(ctx, a, element);
+    },
+  },
+  {
+    id: "asap/element/registration/load-update-hearing-announces",
+    ref: "RFC 5356 §5, RFC 5352 §3.1, §3.6",
+    requirement:
+      "A registered pool element that keeps hearing Server Announces still re-registers with a new load at once: announces feed its hunt only while it hunts.",
+    level: "SHOULD",
+    role: "element",
+    features: ["announce"],
+    timeout: (t) => startup(t) + 60_000,
+    async run(ctx) {
+      const driver = ctx.config.element!;
+      if (driver.hearsAnnounces !== true || driver.choosesPolicy !== true) {
+        ctx.unsupported("the element driver cannot hunt by announces with a policy of the suite's");
+      }
+      const a = await ctx.listen("asap");
+      const channel = await ctx.announceChannel();
+      const announce = encodeMessage({
+        type: "ServerAnnounce",
+        registrarId: ctx.identifier(),
+        transports: [transportParameter(a.endpoint)],
+      }, { profile: ctx.config.profile });
+      announceEvery200ms(ctx, channel, announce);
+      const element = await driver.start({
+        registrars: [],
+        pool: new TextDecoder().decode(ctx.poolHandle()),
+        policy: { type: "LeastUsed", load: 0x20000000 },
+        announce: channel.settings,
+      });
+      ctx.onCleanup(() => element.kill());
+      await loadUpdatedAtOnce(ctx, a, element);
     },
   },
   {
