@@ -683,7 +683,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
     id: "enrp/registrar/takeover/home-keepalives",
     ref: "RFC 5353 §3.5.2, RFC 5352 §3.4",
     requirement:
-      "After taking over a peer, the registrar sends every element it took an Endpoint Keep-Alive with the Home flag at that element's own ASAP endpoint (each of two elements behind one endpoint included), and supervises them: the ones that acknowledge stay with it as their home, one that does not is removed after its keep-alive timeout and its removal announced to the peers (DEL_PE), and when the connection to them is lost they are removed or reached again for their next keep-alive, never kept unsupervised; SHOULD: the periodic keep-alives start a keep-alive interval after the claim (half of it at the least), not at once.",
+      "After taking over a peer, the registrar sends every element it took an Endpoint Keep-Alive with the Home flag at that element's own ASAP endpoint (each of two elements behind one endpoint included), and supervises them: the ones that acknowledge stay with it as their home, one that does not is removed after its keep-alive timeout (counted from the Home keep-alive) and its removal announced to the peers (DEL_PE), and when the connection to them is lost they are removed or reached again for their next keep-alive, never kept unsupervised; SHOULD: the periodic keep-alives start a keep-alive interval after the claim (half of it at the least), not at once.",
     level: "MUST",
     role: "registrar-enrp",
     features: ["home-keepalive"],
@@ -790,6 +790,18 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
         `element ${hexId(eC.identifier)}, which did not acknowledge, removed`,
         t.keepAliveTimeout + 3 * t.slack,
       );
+      // Removed for the unanswered Home keep-alive itself: with a keep-alive interval longer
+      // than the timeout, before its first periodic keep-alive was due.
+      if (t.keepAliveInterval > t.keepAliveTimeout + 50) {
+        const periodic = atAlone().filter((k) => !k.message.home).length;
+        ctx.must(
+          periodic === 0,
+          `element ${
+            hexId(eC.identifier)
+          } removed once its Home keep-alive went unanswered for the keep-alive timeout, without a periodic keep-alive first`,
+          `${periodic} periodic keep-alive(s) to it`,
+        );
+      }
       const del = await receivedSince(
         ctx,
         witness.peer,
