@@ -11,7 +11,7 @@ import { encodeMessage } from "../../lib/protocol/codec.ts";
 import type { Presence } from "../../lib/protocol/types.ts";
 import type { CaseContext, RunningRegistrarTarget } from "../context.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
-import { hexId } from "./helpers.ts";
+import { hexId, waitFor } from "./helpers.ts";
 
 const time = (t: TargetTimers) => 4 * t.peerHeartbeatCycle + 10 * t.slack + 10_000;
 
@@ -178,6 +178,56 @@ export const REGISTRAR_MULTICAST_CASES: readonly ConformanceCase[] = [
         mentored(),
         "a List Request or a Handle Table Request (W=0) to the peer heard by multicast",
         asked.join(", ") || "nothing",
+      );
+    },
+  },
+  {
+    id: "enrp/registrar/multicast/own-presence-ignored",
+    ref: "RFC 5353 §3.4.1, §3.2.2",
+    requirement:
+      "A registrar that hears its own multicast Presences (multicast loops back on the host) does not take itself for a peer: its List Response does not name it.",
+    level: "MUST",
+    role: "registrar-enrp",
+    timeout: time,
+    async run(ctx) {
+      const { registrar, heard } = await multicastRegistrar(ctx);
+      const t = ctx.timers;
+      const own = () =>
+        heard.find((h) => h.presence.serverInformation?.transport.port === registrar.enrp.port);
+      await waitFor(ctx, () => own() !== undefined, 2 * t.peerHeartbeatCycle + t.slack);
+      const mine = own();
+      ctx.must(mine !== undefined, "a multicast Presence of the started registrar", "none");
+      const targetId = mine!.presence.sendingRegistrarId;
+      // A heartbeat later it has heard itself too.
+      await ctx.sleep(t.peerHeartbeatCycle + t.slack / 2);
+      const peer = await ctx.enrp(undefined, registrar.enrp);
+      const id = ctx.identifier();
+      const listener = await ctx.listen("enrp");
+      peer.send({
+        type: "ListRequest",
+        sendingRegistrarId: id,
+        receivingRegistrarId: targetId,
+      });
+      peer.respond((m) => {
+        if (m.type !== "Presence" || !m.replyRequired) return false;
+        peer.send({
+          type: "Presence",
+          sendingRegistrarId: id,
+          receivingRegistrarId: targetId,
+          replyRequired: false,
+          checksum: ctx.config.profile === "nextgen" ? 0xffffffff : 0xffff,
+          serverInformation: ctx.serverInformation(id, listener.endpoint),
+        });
+        return true;
+      });
+      const list = await ctx.expecting(() =>
+        peer.expectType("ListResponse", ctx.answerTime, "a List Response")
+      );
+      const named = list.servers.map((x) => x.registrarId);
+      ctx.must(
+        !named.includes(targetId),
+        `a List Response without the registrar itself (${hexId(targetId)})`,
+        named.map(hexId).join(", "),
       );
     },
   },
