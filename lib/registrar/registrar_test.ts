@@ -478,6 +478,35 @@ Deno.test("handle table pages too large for a message are split, in either profi
   }
 });
 
+Deno.test("a handle resolution response too large for a message holds as many elements as fit", () => {
+  const { r, d } = setup({ maxHandleResolutionItems: 128 });
+  asap(r, d, "in:1");
+  // 60 elements of 120 IPv6 addresses each: about 2.5 KiB per element, 150 KiB in all.
+  const addresses = Array.from({ length: 120 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
+  for (let i = 1; i <= 60; i++) {
+    register(r, d, "in:1", {
+      ...element(i),
+      userTransport: { type: "SCTP", port: 7000 + i, transportUse: 0, addresses },
+    });
+  }
+  const [m] = Driver.sent(
+    d.do(() =>
+      r.receive("in:1", {
+        type: "HandleResolution",
+        poolHandle: POOL,
+        items: HANDLE_RESOLUTION_ITEMS_MAX,
+      }, d.now)
+    ),
+    "in:1",
+  );
+  assert.equal(m?.type, "HandleResolutionResponse", "answered");
+  if (m.type !== "HandleResolutionResponse") return;
+  assert.ok(encodedLength(m) <= 0xffff, "fits into one message");
+  assert.ok(m.poolElements.length > 1 && m.poolElements.length < 60);
+  const oneMore = { ...m, poolElements: [...m.poolElements, m.poolElements[0]] };
+  assert.throws(() => encodeMessage(oneMore), "one more element would not fit");
+});
+
 Deno.test("handle table pages with More To Send, and only own elements with W", () => {
   const { r, d } = setup({ maxHandleTableItems: 4 });
   asap(r, d, "in:1");
