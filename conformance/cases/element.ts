@@ -14,9 +14,11 @@ import type { ConformanceCase, TargetTimers } from "../types.ts";
 import {
   announceEvery200ms,
   blackHole,
+  closingListener,
   firstConnection,
   hexId,
   listenerAtAnnouncePort,
+  noReconnectionStorm,
   sameBytes,
 } from "./helpers.ts";
 
@@ -805,24 +807,9 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
     role: "element",
     timeout: (t) => startup(t) + 4 * t.slack + 3000,
     async run(ctx) {
-      const a = await ctx.listen("asap");
-      const closer = setInterval(() => {
-        for (const p of a.accepted) if (!p.closed) p.close(true);
-      }, 5);
-      ctx.onCleanup(() => clearInterval(closer));
+      const a = await closingListener(ctx);
       await startElement(ctx, [a]);
-      await a.arrival(startup(ctx.timers));
-      const from = a.accepted.length;
-      const window = 2000;
-      await ctx.sleep(window);
-      const connections = a.accepted.length - from;
-      ctx.note(`${connections} connections in ${window} ms after the first`);
-      ctx.must(connections >= 1, "another attempt within 2 s", "none");
-      ctx.should(
-        connections <= 20,
-        `at most 10 connections per second (${window / 100} in ${window} ms)`,
-        `${connections}`,
-      );
+      await noReconnectionStorm(ctx, a, startup(ctx.timers));
     },
   },
   {

@@ -276,3 +276,37 @@ export async function blackHole(ctx: CaseContext): Promise<Endpoint> {
   }
   return ctx.unsupported("the listener's accept queue never filled");
 }
+
+/** A listener that closes every connection it accepts at once (a registrar refusing service). */
+export async function closingListener(ctx: CaseContext): Promise<SuiteListener> {
+  const l = await ctx.listen("asap");
+  const closer = setInterval(() => {
+    for (const p of l.accepted) if (!p.closed) p.close(true);
+  }, 5);
+  ctx.onCleanup(() => clearInterval(closer));
+  return l;
+}
+
+/**
+ * After the first connection to `l` (within `ms`), counts the connections of
+ * the next 2 s: at least one more (MUST), at most 10 per second (SHOULD: no
+ * reconnection storm, RFC 5355 §2.13).
+ */
+export async function noReconnectionStorm(
+  ctx: CaseContext,
+  l: SuiteListener,
+  ms: number,
+): Promise<void> {
+  await l.arrival(ms);
+  const from = l.accepted.length;
+  const window = 2000;
+  await ctx.sleep(window);
+  const connections = l.accepted.length - from;
+  ctx.note(`${connections} connections in ${window} ms after the first`);
+  ctx.must(connections >= 1, "another attempt within 2 s", "none");
+  ctx.should(
+    connections <= 20,
+    `at most 10 connections per second (${window / 100} in ${window} ms)`,
+    `${connections}`,
+  );
+}
