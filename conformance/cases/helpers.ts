@@ -238,6 +238,15 @@ export async function listenerAtAnnouncePort(
   }
 }
 
+/** The part of Deno's socket API {@link blackHole} uses (the npm build has no Deno types). */
+interface DenoSockets {
+  listen(options: { hostname: string; port: number; transport: "tcp" }): {
+    readonly addr: { readonly port: number };
+    close(): void;
+  };
+  connect(options: { hostname: string; port: number }): Promise<{ close(): void }>;
+}
+
 /**
  * A TCP address where a connection attempt neither succeeds nor fails: a
  * listener that never accepts, its accept queue filled first, so that the
@@ -246,14 +255,14 @@ export async function listenerAtAnnouncePort(
  */
 export async function blackHole(ctx: CaseContext): Promise<Endpoint> {
   if (ctx.overSctp) ctx.unsupported("a black-holed address over SCTP is not built here");
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  const deno = (globalThis as { Deno?: DenoSockets }).Deno;
   if (deno === undefined) {
     ctx.unsupported("a listener that never accepts needs Deno (Node's net server accepts all)");
   }
   const hostname = ctx.config.listenHost;
   const listener = deno.listen({ hostname, port: 0, transport: "tcp" });
-  const port = (listener.addr as Deno.NetAddr).port;
-  const fillers: Deno.Conn[] = [];
+  const port = listener.addr.port;
+  const fillers: { close(): void }[] = [];
   ctx.onCleanup(() => {
     for (const c of fillers) c.close();
     listener.close();
