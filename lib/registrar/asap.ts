@@ -394,6 +394,26 @@ function resolve(s: RegistrarState, connection: Connection, m: HandleResolution)
 }
 
 /**
+ * Whether a response certainly fits into one message, by an upper bound of
+ * its size (every parameter at its largest: 64-bit identifiers, the longest
+ * policy, 20 bytes per address), so that the usual answer of a few small
+ * elements is not encoded once more just to measure it.
+ */
+function surelyFits(response: HandleResolutionResponse): boolean {
+  let bound = 64 + response.poolHandle.length + policyData(response.policy);
+  for (const e of response.poolElements) {
+    bound += 96 + 20 * e.userTransport.addresses.length + policyData(e.policy);
+    if (bound > 0xffff) return false;
+  }
+  return true;
+}
+
+/** The bytes an unknown policy carries beyond what the bound allows for any known one. */
+function policyData(policy: PoolElementParameter["policy"] | undefined): number {
+  return policy?.type === "Unknown" ? policy.data.length + 3 : 0;
+}
+
+/**
  * A Handle Resolution Response cut to the elements that fit into one message
  * (its 16-bit length): large elements (many addresses) asked for by the
  * hundred would not; the first ones, in the policy's order, are kept.
@@ -402,7 +422,7 @@ function fittingResponse(
   s: RegistrarState,
   response: HandleResolutionResponse,
 ): HandleResolutionResponse {
-  if (fitsInMessage(s, response)) return response;
+  if (surelyFits(response) || fitsInMessage(s, response)) return response;
   let fits = 1; // one element always fits: it came in a message of its own
   let over = response.poolElements.length;
   while (over - fits > 1) {
