@@ -4,7 +4,6 @@
  * @module
  */
 
-import { encodeMessage } from "../../lib/protocol/codec.ts";
 import { TransportUse } from "../../lib/protocol/constants.ts";
 import type { PoolMemberSelectionPolicy, Registration } from "../../lib/protocol/types.ts";
 import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts";
@@ -559,12 +558,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       }
       const a = await ctx.listen("asap");
       const channel = await ctx.announceChannel();
-      const announce = encodeMessage({
-        type: "ServerAnnounce",
-        registrarId: ctx.identifier(),
-        transports: [transportParameter(a.endpoint)],
-      }, { profile: ctx.config.profile });
-      announceEvery200ms(ctx, channel, announce);
+      announceEvery200ms(ctx, channel, [transportParameter(a.endpoint)]);
       const element = await driver.start({
         registrars: [],
         pool: new TextDecoder().decode(ctx.poolHandle()),
@@ -957,12 +951,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
         );
       }
       const { listener, channel } = await listenerAtAnnouncePort(ctx);
-      const announce = encodeMessage({
-        type: "ServerAnnounce",
-        registrarId: ctx.identifier(),
-        transports: [],
-      }, { profile: ctx.config.profile });
-      announceEvery200ms(ctx, channel, announce);
+      announceEvery200ms(ctx, channel, []);
       const element = await driver.start({
         registrars: [],
         pool: new TextDecoder().decode(ctx.poolHandle()),
@@ -1001,12 +990,7 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       }
       const a = await ctx.listen("asap");
       const channel = await ctx.announceChannel();
-      const announce = encodeMessage({
-        type: "ServerAnnounce",
-        registrarId: ctx.identifier(),
-        transports: [transportParameter(a.endpoint)],
-      }, { profile: ctx.config.profile });
-      announceEvery200ms(ctx, channel, announce);
+      announceEvery200ms(ctx, channel, [transportParameter(a.endpoint)]);
       const pool = ctx.poolHandle();
       const element = await driver.start({
         registrars: [],

@@ -13,6 +13,7 @@ import type {
   Identifier,
   PoolElementParameter,
   RegistrationResponse,
+  TransportParameter,
 } from "../../lib/protocol/types.ts";
 import type { Endpoint } from "../../lib/runtime/endpoint.ts";
 import type { UdpChannel } from "../../lib/transport/udp.ts";
@@ -155,16 +156,22 @@ export async function receivedSince(
 }
 
 /**
- * Multicasts `announce` on the channel now and every 200 ms until the case
+ * Multicasts a Server Announce of a registrar at `transports` (none: as RSPLIB sends them) on the
+ * channel now and every 200 ms until the case
  * ends, each time after two other ASAP messages (an Endpoint Keep-Alive, a
  * Handle Resolution): no announces, so they must not disturb a hunt.
  */
 export function announceEvery200ms(
   ctx: CaseContext,
   channel: { send(bytes: Uint8Array): void },
-  announce: Uint8Array,
+  transports: readonly TransportParameter[],
 ): void {
   const profile = { profile: ctx.config.profile };
+  const announce = encodeMessage({
+    type: "ServerAnnounce",
+    registrarId: ctx.identifier(),
+    transports: [...transports],
+  }, profile);
   const others = [
     encodeMessage({
       type: "EndpointKeepAlive",

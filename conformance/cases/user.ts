@@ -5,7 +5,6 @@
  * @module
  */
 
-import { encodeMessage } from "../../lib/protocol/codec.ts";
 import { ErrorCauseCode, TransportUse } from "../../lib/protocol/constants.ts";
 import type { PoolElementParameter, PoolMemberSelectionPolicy } from "../../lib/protocol/types.ts";
 import { type Endpoint, transportParameter } from "../../lib/runtime/endpoint.ts";
@@ -1175,12 +1174,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
         ctx.unsupported("the user driver cannot hunt by announces ({announce} in --spawn-user)");
       }
       const { listener, channel } = await listenerAtAnnouncePort(ctx);
-      const announce = encodeMessage({
-        type: "ServerAnnounce",
-        registrarId: ctx.identifier(),
-        transports: [],
-      }, { profile: ctx.config.profile });
-      announceEvery200ms(ctx, channel, announce);
+      announceEvery200ms(ctx, channel, []);
       const user = await driver.start({
         registrar: listener.endpoint,
         registrars: [],
@@ -1218,12 +1212,7 @@ export const USER_CASES: readonly ConformanceCase[] = [
       }
       const a = await ctx.listen("asap");
       const channel = await ctx.announceChannel();
-      const announce = encodeMessage({
-        type: "ServerAnnounce",
-        registrarId: ctx.identifier(),
-        transports: [transportParameter(a.endpoint)],
-      }, { profile: ctx.config.profile });
-      announceEvery200ms(ctx, channel, announce);
+      announceEvery200ms(ctx, channel, [transportParameter(a.endpoint)]);
       const pool = ctx.poolHandle();
       const user = await driver.start({
         registrar: a.endpoint,
