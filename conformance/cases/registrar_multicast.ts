@@ -8,8 +8,8 @@
  */
 
 import { encodeMessage } from "../../lib/protocol/codec.ts";
-import type { Presence } from "../../lib/protocol/types.ts";
-import type { CaseContext, RunningRegistrarTarget } from "../context.ts";
+import type { Identifier, Presence } from "../../lib/protocol/types.ts";
+import type { CaseContext, RunningRegistrarTarget, SuiteListener } from "../context.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
 import { hexId, waitFor } from "./helpers.ts";
 
@@ -34,6 +34,36 @@ async function multicastRegistrar(ctx: CaseContext): Promise<{
   const registrar = await driver.start({ peers: [], presence: channel.settings });
   ctx.onCleanup(() => registrar.stop());
   return { registrar, heard, channel };
+}
+
+/**
+ * A peer of the suite's that announces itself on the registrar's channel
+ * (a multicast Presence now and every heartbeat cycle, with Server
+ * Information naming its ENRP listener); returns its identifier and listener.
+ */
+async function multicastPeer(
+  ctx: CaseContext,
+  channel: { send(bytes: Uint8Array): void },
+): Promise<{ id: Identifier; listener: SuiteListener }> {
+  const listener = await ctx.listen("enrp");
+  const id = ctx.identifier();
+  const presence = encodeMessage({
+    type: "Presence",
+    sendingRegistrarId: id,
+    receivingRegistrarId: ctx.zero,
+    replyRequired: false,
+    checksum: emptyChecksum(ctx),
+    serverInformation: ctx.serverInformation(id, listener.endpoint),
+  }, { profile: ctx.config.profile });
+  channel.send(presence);
+  const timer = setInterval(() => channel.send(presence), ctx.timers.peerHeartbeatCycle);
+  ctx.onCleanup(() => clearInterval(timer));
+  return { id, listener };
+}
+
+/** The PE checksum over no elements in the run's profile. */
+function emptyChecksum(ctx: CaseContext): number {
+  return ctx.config.profile === "nextgen" ? 0xffffffff : 0xffff;
 }
 
 /** The cases. */
@@ -85,19 +115,7 @@ export const REGISTRAR_MULTICAST_CASES: readonly ConformanceCase[] = [
     timeout: time,
     async run(ctx) {
       const { channel } = await multicastRegistrar(ctx);
-      const listener = await ctx.listen("enrp");
-      const id = ctx.identifier();
-      const presence = encodeMessage({
-        type: "Presence",
-        sendingRegistrarId: id,
-        receivingRegistrarId: ctx.zero,
-        replyRequired: false,
-        checksum: ctx.config.profile === "nextgen" ? 0xffffffff : 0xffff,
-        serverInformation: ctx.serverInformation(id, listener.endpoint),
-      }, { profile: ctx.config.profile });
-      channel.send(presence);
-      const timer = setInterval(() => channel.send(presence), ctx.timers.peerHeartbeatCycle);
-      ctx.onCleanup(() => clearInterval(timer));
+      const { listener } = await multicastPeer(ctx, channel);
       const t = ctx.timers;
       const peer = await listener.next(
         t.peerHeartbeatCycle + 2 * t.slack,
@@ -119,20 +137,8 @@ export const REGISTRAR_MULTICAST_CASES: readonly ConformanceCase[] = [
     timeout: time,
     async run(ctx) {
       const { channel } = await multicastRegistrar(ctx);
-      const listener = await ctx.listen("enrp");
-      const id = ctx.identifier();
-      const empty = ctx.config.profile === "nextgen" ? 0xffffffff : 0xffff;
-      const presence = encodeMessage({
-        type: "Presence",
-        sendingRegistrarId: id,
-        receivingRegistrarId: ctx.zero,
-        replyRequired: false,
-        checksum: empty,
-        serverInformation: ctx.serverInformation(id, listener.endpoint),
-      }, { profile: ctx.config.profile });
-      channel.send(presence);
-      const timer = setInterval(() => channel.send(presence), ctx.timers.peerHeartbeatCycle);
-      ctx.onCleanup(() => clearInterval(timer));
+      const { id, listener } = await multicastPeer(ctx, channel);
+      const empty = emptyChecksum(ctx);
       const t = ctx.timers;
       const peer = await listener.next(
         Math.min(t.peerHeartbeatCycle, t.mentorHuntTimeout / 2) + t.slack,
@@ -215,7 +221,7 @@ export const REGISTRAR_MULTICAST_CASES: readonly ConformanceCase[] = [
           sendingRegistrarId: id,
           receivingRegistrarId: targetId,
           replyRequired: false,
-          checksum: ctx.config.profile === "nextgen" ? 0xffffffff : 0xffff,
+          checksum: emptyChecksum(ctx),
           serverInformation: ctx.serverInformation(id, listener.endpoint),
         });
         return true;
