@@ -8,7 +8,11 @@
 
 import { TransportUse, UpdateAction } from "../../lib/protocol/constants.ts";
 import { bytesToJson } from "../../lib/protocol/json.ts";
-import type { EndpointKeepAlive, Identifier } from "../../lib/protocol/types.ts";
+import type {
+  EndpointKeepAlive,
+  Identifier,
+  PoolElementParameter,
+} from "../../lib/protocol/types.ts";
 import type { CaseContext, SuiteListener } from "../context.ts";
 import type { Arrival, Peer } from "../peer.ts";
 import type { ConformanceCase, TargetTimers } from "../types.ts";
@@ -34,6 +38,26 @@ const detection = (t: TargetTimers) =>
 /** A case that waits for one takeover to start. */
 const oneTakeover = (t: TargetTimers) =>
   t.maxTimeLastHeard + t.maxTimeNoResponse + 2 * t.peerHeartbeatCycle + 12 * t.slack + 10000;
+
+/** Has `owner` announce `e` (ADD_PE); waits until the target resolves it. Returns the pool user's connection. */
+async function addedAndLearnt(
+  ctx: CaseContext,
+  owner: FakeRegistrar,
+  handle: Uint8Array,
+  e: PoolElementParameter,
+): Promise<Peer> {
+  owner.update("add", handle, e);
+  const pu = await ctx.asap();
+  await eventually(
+    ctx,
+    pu,
+    handle,
+    (r) => idsOf(r).includes(e.identifier),
+    "the element learnt",
+    ctx.answerTime,
+  );
+  return pu;
+}
 
 /** The highest identifier of the profile (it loses every contest). */
 function highestId(ctx: CaseContext): Identifier {
@@ -133,16 +157,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       const elementEndpoint = await ctx.listen("session");
       const handle = ctx.poolHandle();
       const e = failing.ownElement(handle, elementEndpoint);
-      failing.update("add", handle, e);
-      const pu = await ctx.asap();
-      await eventually(
-        ctx,
-        pu,
-        handle,
-        (r) => idsOf(r).includes(e.identifier),
-        "the element learnt",
-        ctx.answerTime,
-      );
+      const pu = await addedAndLearnt(ctx, failing, handle, e);
       ctx.note(`peer ${hexId(failing.id)} falls silent`);
       await failing.vanish();
       const t = ctx.timers;
@@ -244,16 +259,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       const gone = await FakeRegistrar.join(ctx);
       const handle = ctx.poolHandle();
       const e = failing.ownElement(handle, await ctx.listen("session"));
-      failing.update("add", handle, e);
-      const pu = await ctx.asap();
-      await eventually(
-        ctx,
-        pu,
-        handle,
-        (r) => idsOf(r).includes(e.identifier),
-        "the element learnt",
-        ctx.answerTime,
-      );
+      await addedAndLearnt(ctx, failing, handle, e);
       const t = ctx.timers;
       ctx.note(`peer ${hexId(failing.id)} falls silent`);
       const since = witness.peer.received.length;
@@ -369,16 +375,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       const failed = await FakeRegistrar.join(ctx);
       const handle = ctx.poolHandle();
       const e = failed.ownElement(handle, undefined);
-      failed.update("add", handle, e);
-      const pu = await ctx.asap();
-      await eventually(
-        ctx,
-        pu,
-        handle,
-        (r) => idsOf(r).includes(e.identifier),
-        "the element learnt",
-        ctx.answerTime,
-      );
+      const pu = await addedAndLearnt(ctx, failed, handle, e);
       await failed.vanish();
       taker.send({ type: "InitTakeover", targetRegistrarId: failed.id });
       await ctx.expecting(() =>
@@ -525,16 +522,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       if (elementEndpoint !== undefined) {
         playElements(ctx, elementEndpoint, [{ handle, id: e.identifier }]);
       }
-      failing.update("add", handle, e);
-      const pu = await ctx.asap();
-      await eventually(
-        ctx,
-        pu,
-        handle,
-        (r) => idsOf(r).includes(e.identifier),
-        "the element learnt",
-        ctx.answerTime,
-      );
+      const pu = await addedAndLearnt(ctx, failing, handle, e);
       await failing.vanish();
       const t = ctx.timers;
       await ctx.expecting(() =>
@@ -614,16 +602,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       witness.ackTakeovers = false;
       const handle = ctx.poolHandle();
       const e = sleeper.ownElement(handle, undefined);
-      sleeper.update("add", handle, e);
-      const pu = await ctx.asap();
-      await eventually(
-        ctx,
-        pu,
-        handle,
-        (r) => idsOf(r).includes(e.identifier),
-        "the element learnt",
-        ctx.answerTime,
-      );
+      const pu = await addedAndLearnt(ctx, sleeper, handle, e);
       sleeper.answerProbes = false;
       const t = ctx.timers;
       await ctx.expecting(() =>
@@ -1000,16 +979,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       next.ackTakeovers = false;
       const handle = ctx.poolHandle();
       const e = failing.ownElement(handle, undefined);
-      failing.update("add", handle, e);
-      const pu = await ctx.asap();
-      await eventually(
-        ctx,
-        pu,
-        handle,
-        (r) => idsOf(r).includes(e.identifier),
-        "the element learnt",
-        ctx.answerTime,
-      );
+      const pu = await addedAndLearnt(ctx, failing, handle, e);
       await failing.vanish();
       const t = ctx.timers;
       await ctx.expecting(() =>
@@ -1073,16 +1043,7 @@ export const REGISTRAR_TAKEOVER_CASES: readonly ConformanceCase[] = [
       const witness = await FakeRegistrar.join(ctx);
       const handle = ctx.poolHandle();
       const e = failing.ownElement(handle, undefined);
-      failing.update("add", handle, e);
-      const pu = await ctx.asap();
-      await eventually(
-        ctx,
-        pu,
-        handle,
-        (r) => idsOf(r).includes(e.identifier),
-        "the element learnt",
-        ctx.answerTime,
-      );
+      const pu = await addedAndLearnt(ctx, failing, handle, e);
       failing.answerProbes = false;
       ctx.note(`peer ${hexId(failing.id)} stops answering`);
       const t = ctx.timers;
