@@ -76,6 +76,30 @@ function accept(peer: Peer, r: Registration): void {
 }
 
 /**
+ * Waits for two periodic re-registrations on `peer` (accepting them) and
+ * returns the time between them: right after it, the next one is a whole
+ * interval away.
+ */
+async function reregistrationInterval(
+  ctx: CaseContext,
+  peer: Peer,
+  life: number,
+): Promise<number> {
+  const periodic = await ctx.expecting(() =>
+    peer.expectType("Registration", life, "a periodic re-registration")
+  );
+  accept(peer, periodic);
+  const at = performance.now();
+  const next = await ctx.expecting(() =>
+    peer.expectType("Registration", life, "the next periodic re-registration")
+  );
+  accept(peer, next);
+  const interval = performance.now() - at;
+  ctx.note(`re-registers every ${Math.round(interval)} ms`);
+  return interval;
+}
+
+/**
  * Accepts the element's registration at `a`, waits for two periodic
  * re-registrations (to learn the interval), changes the load, and requires a
  * registration with the new load within half an interval.
@@ -89,19 +113,7 @@ async function loadUpdatedAtOnce(
     ctx.unsupported("the element driver cannot change the element's load");
   const { peer, registration: r } = await registration(ctx, a);
   accept(peer, r);
-  const life = r.poolElement.registrationLife;
-  // Right after a periodic re-registration, so the next one is far away.
-  const periodic = await ctx.expecting(() =>
-    peer.expectType("Registration", life, "a periodic re-registration")
-  );
-  accept(peer, periodic);
-  const reregistered = performance.now();
-  const second = await ctx.expecting(() =>
-    peer.expectType("Registration", life, "the next periodic re-registration")
-  );
-  accept(peer, second);
-  const interval = performance.now() - reregistered;
-  ctx.note(`re-registers every ${Math.round(interval)} ms`);
+  const interval = await reregistrationInterval(ctx, peer, r.poolElement.registrationLife);
   updatePolicy({ type: "LeastUsed", load: 0xc0000000 });
   const window = Math.max(100, Math.min(interval / 2, ctx.answerTime));
   const update = await ctx.expecting(() =>
@@ -637,18 +649,11 @@ export const ELEMENT_CASES: readonly ConformanceCase[] = [
       await first.at.close();
       const { peer, registration: again } = await registration(ctx, first.other);
       accept(peer, again);
-      const life = again.poolElement.registrationLife;
-      // Right after a periodic re-registration there, so the next one is far away.
-      const periodic = await ctx.expecting(() =>
-        peer.expectType("Registration", life, "a periodic re-registration")
+      const interval = await reregistrationInterval(
+        ctx,
+        peer,
+        again.poolElement.registrationLife,
       );
-      accept(peer, periodic);
-      const at = performance.now();
-      const next = await ctx.expecting(() =>
-        peer.expectType("Registration", life, "the next periodic re-registration")
-      );
-      accept(peer, next);
-      const interval = performance.now() - at;
       updatePolicy({ type: "LeastUsed", load: 0xc0000000 });
       const window = Math.max(100, Math.min(interval / 2, ctx.answerTime));
       const update = await peer.expect(
