@@ -236,15 +236,44 @@ export function decodeAsapBody(
   }
 }
 
-const ASAP_CODES: ReadonlyMap<string, number> = new Map(Object.entries(T));
-
-/** Message type code of an ASAP message object. */
+/** Message type code of an ASAP message object (a switch: cheaper than a `Map` lookup). */
 export function asapTypeCode(m: AsapMessage): number {
-  const code = ASAP_CODES.get(m.type);
-  if (code === undefined) {
-    throw new EncodeError("bad-value", "type", `not an ASAP message type: ${String(m.type)}`);
+  switch (m.type) {
+    case "Registration":
+      return T.Registration;
+    case "Deregistration":
+      return T.Deregistration;
+    case "RegistrationResponse":
+      return T.RegistrationResponse;
+    case "DeregistrationResponse":
+      return T.DeregistrationResponse;
+    case "HandleResolution":
+      return T.HandleResolution;
+    case "HandleResolutionResponse":
+      return T.HandleResolutionResponse;
+    case "EndpointKeepAlive":
+      return T.EndpointKeepAlive;
+    case "EndpointKeepAliveAck":
+      return T.EndpointKeepAliveAck;
+    case "EndpointUnreachable":
+      return T.EndpointUnreachable;
+    case "ServerAnnounce":
+      return T.ServerAnnounce;
+    case "Cookie":
+      return T.Cookie;
+    case "CookieEcho":
+      return T.CookieEcho;
+    case "BusinessCard":
+      return T.BusinessCard;
+    case "AsapError":
+      return T.AsapError;
+    default:
+      throw new EncodeError(
+        "bad-value",
+        "type",
+        `not an ASAP message type: ${String((m as { type: unknown }).type)}`,
+      );
   }
-  return code;
 }
 
 /** Message flags of an ASAP message object. */

@@ -18,7 +18,7 @@
 import { DecodeError, EncodeError } from "../errors.ts";
 import { asapFlags, asapTypeCode, decodeAsapBody, encodeAsapBody } from "./asap.ts";
 import { Ppid } from "./constants.ts";
-import { decodeEnrpBody, encodeEnrpBody, enrpTypeAndFlags } from "./enrp.ts";
+import { decodeEnrpBody, encodeEnrpBody, enrpFlags, enrpTypeCode } from "./enrp.ts";
 import { type DecodeOptions, type EncodeOptions, resolveDecodeOptions } from "./options.ts";
 import { DecodeContext, fail, u16 } from "./scanner.ts";
 import { encodePoolHandle, encodeTransport } from "./parameters.ts";
@@ -111,22 +111,23 @@ export function decodeMessage(
   }
 }
 
-const ENRP_TYPES: ReadonlySet<string> = new Set([
-  "Presence",
-  "HandleTableRequest",
-  "HandleTableResponse",
-  "HandleUpdate",
-  "ListRequest",
-  "ListResponse",
-  "InitTakeover",
-  "InitTakeoverAck",
-  "TakeoverServer",
-  "EnrpError",
-]);
-
 /** The protocol a message object belongs to. */
 export function protocolOf(message: RSerPoolMessage): "asap" | "enrp" {
-  return ENRP_TYPES.has(message.type) ? "enrp" : "asap";
+  switch (message.type) {
+    case "Presence":
+    case "HandleTableRequest":
+    case "HandleTableResponse":
+    case "HandleUpdate":
+    case "ListRequest":
+    case "ListResponse":
+    case "InitTakeover":
+    case "InitTakeoverAck":
+    case "TakeoverServer":
+    case "EnrpError":
+      return "enrp";
+    default:
+      return "asap";
+  }
 }
 
 /** The SCTP PPID that carries a message in the given profile. */
@@ -162,8 +163,7 @@ function writeAsap(w: Writer, message: AsapMessage): void {
 }
 
 function writeEnrp(w: Writer, message: EnrpMessage): void {
-  const [type, flags] = enrpTypeAndFlags(message);
-  writeHeader(w, type, flags);
+  writeHeader(w, enrpTypeCode(message), enrpFlags(message));
   encodeEnrpBody(w, message);
   writeLength(w);
 }

@@ -192,39 +192,54 @@ export function decodeEnrpBody(
   }
 }
 
-/** Message type code and flags of an ENRP message object. */
-export function enrpTypeAndFlags(m: EnrpMessage): [number, number] {
+/** Message type code of an ENRP message object (a switch: cheaper than a `Map` lookup). */
+export function enrpTypeCode(m: EnrpMessage): number {
   switch (m.type) {
     case "Presence":
-      return [T.Presence, m.replyRequired ? F.PresenceReplyRequired : 0];
+      return T.Presence;
     case "HandleTableRequest":
-      return [T.HandleTableRequest, m.ownChildrenOnly ? F.HandleTableRequestOwnChildrenOnly : 0];
+      return T.HandleTableRequest;
     case "HandleTableResponse":
-      return [
-        T.HandleTableResponse,
-        (m.reject ? F.HandleTableResponseReject : 0) |
-        (m.moreToSend ? F.HandleTableResponseMoreToSend : 0),
-      ];
+      return T.HandleTableResponse;
     case "HandleUpdate":
-      return [T.HandleUpdate, m.takeoverSuggested ? F.HandleUpdateTakeoverSuggested : 0];
+      return T.HandleUpdate;
     case "ListRequest":
-      return [T.ListRequest, 0];
+      return T.ListRequest;
     case "ListResponse":
-      return [T.ListResponse, m.reject ? F.ListResponseReject : 0];
+      return T.ListResponse;
     case "InitTakeover":
-      return [T.InitTakeover, 0];
+      return T.InitTakeover;
     case "InitTakeoverAck":
-      return [T.InitTakeoverAck, 0];
+      return T.InitTakeoverAck;
     case "TakeoverServer":
-      return [T.TakeoverServer, 0];
+      return T.TakeoverServer;
     case "EnrpError":
-      return [T.EnrpError, 0];
+      return T.EnrpError;
     default:
       throw new EncodeError(
         "bad-value",
         "type",
         `not an ENRP message type: ${String((m as { type: unknown }).type)}`,
       );
+  }
+}
+
+/** Message flags of an ENRP message object. */
+export function enrpFlags(m: EnrpMessage): number {
+  switch (m.type) {
+    case "Presence":
+      return m.replyRequired ? F.PresenceReplyRequired : 0;
+    case "HandleTableRequest":
+      return m.ownChildrenOnly ? F.HandleTableRequestOwnChildrenOnly : 0;
+    case "HandleTableResponse":
+      return (m.reject ? F.HandleTableResponseReject : 0) |
+        (m.moreToSend ? F.HandleTableResponseMoreToSend : 0);
+    case "HandleUpdate":
+      return m.takeoverSuggested ? F.HandleUpdateTakeoverSuggested : 0;
+    case "ListResponse":
+      return m.reject ? F.ListResponseReject : 0;
+    default:
+      return 0;
   }
 }
 

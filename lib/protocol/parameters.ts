@@ -9,7 +9,7 @@
 
 import { copyBytes } from "../wire/pool.ts";
 import { EncodeError } from "../errors.ts";
-import { formatIPv4, formatIPv6, parseAddress } from "../wire/address.ts";
+import { formatIPv4, formatIPv6, ipv4Number, parseAddress } from "../wire/address.ts";
 import { ParameterType } from "./constants.ts";
 import { decodePolicy, encodePolicy } from "./policy.ts";
 import { type DecodeContext, fail, Scanner, u16, u32 } from "./scanner.ts";
@@ -20,7 +20,15 @@ import type {
   ServerInformation,
   TransportParameter,
 } from "./types.ts";
-import { checkBytes, checkUint, within, type Writer } from "./writer.ts";
+import {
+  checkBytes,
+  checkUint,
+  identifierError,
+  put16,
+  put32,
+  within,
+  type Writer,
+} from "./writer.ts";
 
 /** Parameter type of a Pool Element in the context's profile. */
 export function poolElementType(nextgen: boolean): number {
@@ -103,6 +111,18 @@ export function decodeHandleResolutionOption(d: DecodeContext, s: Scanner): numb
   return items;
 }
 
+function decodeAddress(d: DecodeContext, inner: Scanner, type: number): string {
+  if (type === ParameterType.IPv4Address) {
+    inner.exactValue(4);
+    return formatIPv4(d.b, inner.value);
+  }
+  if (type === ParameterType.IPv6Address) {
+    inner.exactValue(16);
+    return formatIPv6(d.b, inner.value);
+  }
+  return fail("unexpected-parameter", inner.start, "expected an IPv4 or IPv6 Address parameter");
+}
+
 function decodeAddresses(
   d: DecodeContext,
   from: number,
@@ -111,27 +131,25 @@ function decodeAddresses(
   at: number,
 ): string[] {
   const inner = new Scanner(d, from, end);
-  const addresses: string[] = [];
+  const firstType = inner.peek();
+  if (firstType === -1) fail("missing-parameter", end, "transport without an address");
   const limit = d.o.limits.maxAddressesPerTransport;
+  const first = decodeAddress(d, inner, firstType);
+  if (limit < 1) {
+    fail("limit-exceeded", inner.start, `more than ${limit} addresses in one transport`);
+  }
+  inner.advance();
+  // One address is the common case: an array literal of one, not a growing one.
+  if (inner.peek() === -1) return [first];
+  const addresses = [first];
   for (let type = inner.peek(); type !== -1; type = inner.peek()) {
-    if (type === ParameterType.IPv4Address) {
-      inner.exactValue(4);
-      addresses.push(formatIPv4(d.b, inner.value));
-    } else if (type === ParameterType.IPv6Address) {
-      inner.exactValue(16);
-      addresses.push(formatIPv6(d.b, inner.value));
-    } else {
-      fail("unexpected-parameter", inner.start, "expected an IPv4 or IPv6 Address parameter");
-    }
+    addresses.push(decodeAddress(d, inner, type));
     if (addresses.length > limit) {
       fail("limit-exceeded", inner.start, `more than ${limit} addresses in one transport`);
     }
     inner.advance();
   }
-  if (addresses.length === 0) fail("missing-parameter", end, "transport without an address");
-  if (!sctp && addresses.length !== 1) {
-    fail("bad-value", at, "a non-SCTP transport must carry exactly one address");
-  }
+  if (!sctp) fail("bad-value", at, "a non-SCTP transport must carry exactly one address");
   return addresses;
 }
 
@@ -274,9 +292,22 @@ export function decodeOperationError(d: DecodeContext, s: Scanner): ErrorCause[]
 /** Encodes a Pool Handle parameter. */
 export function encodePoolHandle(w: Writer, handle: Uint8Array): void {
   checkBytes(handle, "", 1);
-  const start = w.beginTlv(ParameterType.PoolHandle);
-  w.bytes(handle);
-  w.endTlv(start);
+  // Written in line: header, bytes and padding with one room check.
+  const n = handle.length;
+  const size = 4 + ((n + 3) & ~3);
+  const start = w.pos;
+  if (start + size > w.limit) w.room(size);
+  const b = w.buf;
+  put16(b, start, ParameterType.PoolHandle);
+  put16(b, start + 2, 4 + n);
+  const v = start + 4;
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) b[v + i] = handle[i];
+  } else {
+    b.set(handle, v);
+  }
+  for (let i = v + n; i < start + size; i++) b[i] = 0;
+  w.pos = start + size;
 }
 
 /** Encodes a PE Identifier parameter (32 or 64 bits by profile). */
@@ -312,7 +343,8 @@ export function encodeHandleResolutionOption(w: Writer, items: number): void {
   w.endTlv(start);
 }
 
-function encodeAddress(w: Writer, text: unknown): void {
+/** Writes an IPv4 or IPv6 Address parameter; `text` was not a dotted quad. */
+function encodeOtherAddress(w: Writer, text: unknown): void {
   const parsed = typeof text === "string" ? parseAddress(text) : undefined;
   if (parsed === undefined) {
     throw new EncodeError("bad-value", "", `not an IPv4 or IPv6 address: ${String(text)}`);
@@ -328,47 +360,95 @@ function encodeAddress(w: Writer, text: unknown): void {
   w.pos = p + bytes.length;
 }
 
-const TRANSPORT_TYPES: ReadonlyMap<string, number> = new Map([
-  ["SCTP", ParameterType.SctpTransport],
-  ["TCP", ParameterType.TcpTransport],
-  ["UDP", ParameterType.UdpTransport],
-  ["UDP-Lite", ParameterType.UdpLiteTransport],
-  ["DCCP", ParameterType.DccpTransport],
-]);
+/** The parameter type of a transport's `type` name, -1 for none (a switch: cheaper than a `Map`). */
+function transportParameterType(name: unknown): number {
+  switch (name) {
+    case "SCTP":
+      return ParameterType.SctpTransport;
+    case "TCP":
+      return ParameterType.TcpTransport;
+    case "UDP":
+      return ParameterType.UdpTransport;
+    case "UDP-Lite":
+      return ParameterType.UdpLiteTransport;
+    case "DCCP":
+      return ParameterType.DccpTransport;
+    default:
+      return -1;
+  }
+}
 
-/** Encodes a transport parameter. */
-export function encodeTransport(w: Writer, t: TransportParameter): void {
+/** The error for a transport object that {@link encodeTransport} cannot encode (kept out of its hot path). */
+function invalidTransport(t: unknown, type: number): EncodeError {
   if (t === null || typeof t !== "object") {
-    throw new EncodeError("bad-value", "", "expected a transport parameter object");
+    return new EncodeError("bad-value", "", "expected a transport parameter object");
   }
-  const type = TRANSPORT_TYPES.get(t.type);
-  if (type === undefined) {
-    throw new EncodeError("bad-value", "type", `unknown transport ${String(t.type)}`);
-  }
-  const addresses = t.addresses;
+  const name = (t as { type: unknown }).type;
+  if (type === -1) return new EncodeError("bad-value", "type", `unknown transport ${String(name)}`);
+  const addresses = (t as { addresses: unknown }).addresses;
   if (!Array.isArray(addresses) || addresses.length === 0) {
-    throw new EncodeError("bad-value", "addresses", "expected at least one address");
+    return new EncodeError("bad-value", "addresses", "expected at least one address");
   }
-  if (type !== ParameterType.SctpTransport && addresses.length !== 1) {
-    throw new EncodeError("bad-value", "addresses", `${t.type} carries exactly one address`);
+  return new EncodeError("bad-value", "addresses", `${name} carries exactly one address`);
+}
+
+/**
+ * Encodes a transport parameter. Written in line (one function, no writer
+ * calls): dotted quads go straight into the message as numbers
+ * ({@link ipv4Number}), any other address through {@link encodeOtherAddress}.
+ */
+export function encodeTransport(w: Writer, t: TransportParameter): void {
+  const type = t !== null && typeof t === "object" ? transportParameterType(t.type) : -1;
+  const addresses = type === -1 ? undefined : t.addresses;
+  if (
+    addresses === undefined || !Array.isArray(addresses) || addresses.length === 0 ||
+    (type !== ParameterType.SctpTransport && addresses.length !== 1)
+  ) {
+    throw invalidTransport(t, type);
   }
-  const start = w.beginTlv(type);
-  w.room(8);
-  w.u16(checkUint(t.port, 16, "port"));
-  if (t.type === "SCTP" || t.type === "TCP") {
-    w.u16(checkUint(t.transportUse, 16, "transportUse"));
-  } else {
-    w.u16(0);
-    if (t.type === "DCCP") w.u32(checkUint(t.serviceCode, 32, "serviceCode"));
-  }
+  const port = checkUint(t.port, 16, "port");
+  const sctpOrTcp = type === ParameterType.SctpTransport || type === ParameterType.TcpTransport;
+  const transportUse = sctpOrTcp
+    ? checkUint((t as { transportUse: number }).transportUse, 16, "transportUse")
+    : 0;
+  const dccp = type === ParameterType.DccpTransport;
+  const fixed = dccp ? 12 : 8;
+  const serviceCode = dccp
+    ? checkUint((t as { serviceCode: number }).serviceCode, 32, "serviceCode")
+    : 0;
+  const start = w.pos;
+  if (start + fixed > w.limit) w.room(fixed);
+  const b = w.buf;
+  put16(b, start, type);
+  put16(b, start + 4, port);
+  put16(b, start + 6, transportUse);
+  if (dccp) put32(b, start + 8, serviceCode);
+  let p = start + fixed;
   for (let i = 0; i < addresses.length; i++) {
+    const text = addresses[i];
+    const v4 = typeof text === "string" ? ipv4Number(text) : -1;
+    if (v4 !== -1) {
+      if (p + 8 > w.limit) {
+        w.pos = p;
+        w.room(8);
+      }
+      put16(b, p, ParameterType.IPv4Address);
+      put16(b, p + 2, 8);
+      put32(b, p + 4, v4);
+      p += 8;
+      continue;
+    }
+    w.pos = p;
     try {
-      encodeAddress(w, addresses[i]);
+      encodeOtherAddress(w, text);
     } catch (e) {
       throw within(e, `addresses[${i}]`);
     }
+    p = w.pos;
   }
-  w.endTlv(start);
+  // Address parameters are 8 or 20 bytes: the transport needs no padding.
+  put16(b, start + 2, p - start);
+  w.pos = p;
 }
 
 /** Encodes a Pool Element parameter (profile's type). */
@@ -376,15 +456,37 @@ export function encodePoolElement(w: Writer, pe: PoolElementParameter): void {
   if (pe === null || typeof pe !== "object") {
     throw new EncodeError("bad-value", "", "expected a Pool Element object");
   }
-  const start = w.beginTlv(poolElementType(w.idSize === 8));
+  const start = w.pos;
   let field = "identifier";
   try {
-    w.id(pe.identifier);
-    field = "homeRegistrarId";
-    w.id(pe.homeRegistrarId);
-    field = "registrationLife";
-    w.room(4);
-    w.u32(checkUint(pe.registrationLife, 32, ""));
+    if (w.idSize === 4) {
+      // The fixed fields in line, with one room check.
+      const identifier = pe.identifier;
+      if (typeof identifier !== "number" || (identifier >>> 0) !== identifier) {
+        throw identifierError(identifier, false);
+      }
+      field = "homeRegistrarId";
+      const home = pe.homeRegistrarId;
+      if (typeof home !== "number" || (home >>> 0) !== home) throw identifierError(home, false);
+      field = "registrationLife";
+      const life = checkUint(pe.registrationLife, 32, "");
+      field = ""; // running out of room is the element's error, not a field's
+      if (start + 16 > w.limit) w.room(16);
+      const b = w.buf;
+      put16(b, start, ParameterType.PoolElement);
+      put32(b, start + 4, identifier);
+      put32(b, start + 8, home);
+      put32(b, start + 12, life);
+      w.pos = start + 16;
+    } else {
+      w.beginTlv(ParameterType.NextGenPoolElement);
+      w.id(pe.identifier);
+      field = "homeRegistrarId";
+      w.id(pe.homeRegistrarId);
+      field = "registrationLife";
+      w.room(4);
+      w.u32(checkUint(pe.registrationLife, 32, ""));
+    }
     field = "userTransport";
     encodeTransport(w, pe.userTransport);
     field = "policy";
@@ -396,7 +498,8 @@ export function encodePoolElement(w: Writer, pe: PoolElementParameter): void {
   } catch (e) {
     throw within(e, field);
   }
-  w.endTlv(start);
+  // Its fields, transports and policy are multiples of 4 bytes: no padding.
+  put16(w.buf, start + 2, w.pos - start);
 }
 
 /** Encodes a Server Information parameter (profile's type). */

@@ -10,7 +10,7 @@ import { EncodeError } from "../errors.ts";
 import { ParameterType, PolicyTypeCode } from "./constants.ts";
 import { type DecodeContext, fail, type Scanner, u32 } from "./scanner.ts";
 import type { PolicyName, PoolMemberSelectionPolicy } from "./types.ts";
-import { checkBytes, checkUint, type Writer } from "./writer.ts";
+import { checkBytes, checkUint, put16, put32, type Writer } from "./writer.ts";
 
 /** A policy field name, in wire order inside the parameter. */
 export type PolicyField =
@@ -108,6 +108,184 @@ export function policyTypeCode(policy: PoolMemberSelectionPolicy): number {
   return BY_NAME.get(policy.type)!.code;
 }
 
+// ---------------------------------------------------------------------------
+// The codec. Each field layout has a number, and one switch per direction
+// reads or writes its fields in line: decoded policies of one layout share
+// one object shape, and no field is looked up by a computed name or written
+// through a function value (a `Map` lookup, a keyed store per field or an
+// indirect call each cost as much as the rest of the policy's encoding).
+
+/** The field layouts of {@link POLICY_DEFINITIONS}. */
+const Layout = {
+  None: 0,
+  Weight: 1,
+  Priority: 2,
+  Load: 3,
+  LoadDegradation: 4,
+  WeightDpfDistance: 5,
+  LoadDpfDistance: 6,
+  LoadDegradationDpfDistance: 7,
+} as const;
+type Layout = typeof Layout[keyof typeof Layout];
+
+function layoutOf(fields: readonly PolicyField[]): Layout {
+  switch (fields.join()) {
+    case "":
+      return Layout.None;
+    case "weight":
+      return Layout.Weight;
+    case "priority":
+      return Layout.Priority;
+    case "load":
+      return Layout.Load;
+    case "load,loadDegradation":
+      return Layout.LoadDegradation;
+    case "weight,weightDpf,distance":
+      return Layout.WeightDpfDistance;
+    case "load,loadDpf,distance":
+      return Layout.LoadDpfDistance;
+    case "load,loadDegradation,loadDpf,distance":
+      return Layout.LoadDegradationDpfDistance;
+    default:
+      throw new Error(`no layout for the policy fields ${fields.join()}`);
+  }
+}
+
+/** A known policy with its wire layout. */
+interface KnownPolicy {
+  readonly name: PolicyName;
+  readonly code: number;
+  /** Value length: the policy type and the fields. */
+  readonly valueLength: number;
+  readonly layout: Layout;
+}
+
+const KNOWN: readonly KnownPolicy[] = POLICY_DEFINITIONS.map((def) => ({
+  name: def.name,
+  code: def.code,
+  valueLength: 4 + 4 * def.fields.length,
+  layout: layoutOf(def.fields),
+}));
+
+const KNOWN_BY_NAME: Readonly<Record<string, KnownPolicy>> = Object.assign(
+  Object.create(null),
+  Object.fromEntries(KNOWN.map((k) => [k.name, k])),
+);
+const KNOWN_BY_CODE: ReadonlyMap<number, KnownPolicy> = new Map(KNOWN.map((k) => [k.code, k]));
+const ROUND_ROBIN = KNOWN_BY_NAME.RoundRobin;
+const RANDOM = KNOWN_BY_NAME.Random;
+const WEIGHTED_RANDOM = KNOWN_BY_NAME.WeightedRandom;
+const LEAST_USED = KNOWN_BY_NAME.LeastUsed;
+
+/**
+ * The known policy of a wire code: the common ones by a switch (cheaper
+ * than a `Map` lookup), the others from the map.
+ */
+function knownByCode(code: number): KnownPolicy | undefined {
+  switch (code) {
+    case PolicyTypeCode.RoundRobin:
+      return ROUND_ROBIN;
+    case PolicyTypeCode.Random:
+      return RANDOM;
+    case PolicyTypeCode.WeightedRandom:
+      return WEIGHTED_RANDOM;
+    case PolicyTypeCode.LeastUsed:
+      return LEAST_USED;
+    default:
+      return KNOWN_BY_CODE.get(code);
+  }
+}
+
+/** The known policy of a `type` name: the common ones by a switch, the others from a table. */
+function knownByName(name: unknown): KnownPolicy | undefined {
+  switch (name) {
+    case "RoundRobin":
+      return ROUND_ROBIN;
+    case "Random":
+      return RANDOM;
+    case "WeightedRandom":
+      return WEIGHTED_RANDOM;
+    case "LeastUsed":
+      return LEAST_USED;
+    default:
+      return typeof name === "string" ? KNOWN_BY_NAME[name] : undefined;
+  }
+}
+
+/** Reads the fields of a known policy at `v` (after its policy type). */
+function readFields(known: KnownPolicy, b: Uint8Array, v: number): PoolMemberSelectionPolicy {
+  const type = known.name;
+  let policy: object;
+  switch (known.layout) {
+    case Layout.None:
+      policy = { type };
+      break;
+    case Layout.Weight:
+      policy = { type, weight: u32(b, v) };
+      break;
+    case Layout.Priority:
+      policy = { type, priority: u32(b, v) };
+      break;
+    case Layout.Load:
+      policy = { type, load: u32(b, v) };
+      break;
+    case Layout.LoadDegradation:
+      policy = { type, load: u32(b, v), loadDegradation: u32(b, v + 4) };
+      break;
+    case Layout.WeightDpfDistance:
+      policy = { type, weight: u32(b, v), weightDpf: u32(b, v + 4), distance: u32(b, v + 8) };
+      break;
+    case Layout.LoadDpfDistance:
+      policy = { type, load: u32(b, v), loadDpf: u32(b, v + 4), distance: u32(b, v + 8) };
+      break;
+    default:
+      policy = {
+        type,
+        load: u32(b, v),
+        loadDegradation: u32(b, v + 4),
+        loadDpf: u32(b, v + 8),
+        distance: u32(b, v + 12),
+      };
+  }
+  return policy as PoolMemberSelectionPolicy;
+}
+
+/** Writes the fields of a known policy (room for them ensured), checking each. */
+function writeFields(w: Writer, known: KnownPolicy, policy: Record<string, unknown>): void {
+  switch (known.layout) {
+    case Layout.None:
+      return;
+    case Layout.Weight:
+      w.u32(checkUint(policy.weight, 32, "weight"));
+      return;
+    case Layout.Priority:
+      w.u32(checkUint(policy.priority, 32, "priority"));
+      return;
+    case Layout.Load:
+      w.u32(checkUint(policy.load, 32, "load"));
+      return;
+    case Layout.LoadDegradation:
+      w.u32(checkUint(policy.load, 32, "load"));
+      w.u32(checkUint(policy.loadDegradation, 32, "loadDegradation"));
+      return;
+    case Layout.WeightDpfDistance:
+      w.u32(checkUint(policy.weight, 32, "weight"));
+      w.u32(checkUint(policy.weightDpf, 32, "weightDpf"));
+      w.u32(checkUint(policy.distance, 32, "distance"));
+      return;
+    case Layout.LoadDpfDistance:
+      w.u32(checkUint(policy.load, 32, "load"));
+      w.u32(checkUint(policy.loadDpf, 32, "loadDpf"));
+      w.u32(checkUint(policy.distance, 32, "distance"));
+      return;
+    default:
+      w.u32(checkUint(policy.load, 32, "load"));
+      w.u32(checkUint(policy.loadDegradation, 32, "loadDegradation"));
+      w.u32(checkUint(policy.loadDpf, 32, "loadDpf"));
+      w.u32(checkUint(policy.distance, 32, "distance"));
+  }
+}
+
 /** Decodes the peeked Pool Member Selection Policy parameter and advances past it. */
 export function decodePolicy(d: DecodeContext, s: Scanner): PoolMemberSelectionPolicy {
   const b = d.b;
@@ -117,23 +295,20 @@ export function decodePolicy(d: DecodeContext, s: Scanner): PoolMemberSelectionP
     fail("bad-parameter-length", s.start + 2, "policy parameter shorter than its policy type");
   }
   const code = u32(b, v);
-  const def = BY_CODE.get(code);
+  const known = knownByCode(code);
   let policy: PoolMemberSelectionPolicy;
-  if (def === undefined) {
+  if (known === undefined) {
     policy = { type: "Unknown", policyType: code, data: copyBytes(b, v + 4, v + valueLength) };
   } else {
-    const need = 4 + 4 * def.fields.length;
+    const need = known.valueLength;
     if (valueLength < need || (d.strict && valueLength !== need)) {
       fail(
         "bad-parameter-length",
         s.start + 2,
-        `${def.name} policy has Length ${s.length}, expected ${need + 4}`,
+        `${known.name} policy has Length ${s.length}, expected ${need + 4}`,
       );
     }
-    const out: Record<string, unknown> = { type: def.name };
-    const fields = def.fields;
-    for (let i = 0; i < fields.length; i++) out[fields[i]] = u32(b, v + 4 + 4 * i);
-    policy = out as unknown as PoolMemberSelectionPolicy;
+    policy = readFields(known, b, v + 4);
   }
   s.advance();
   return policy;
@@ -144,23 +319,57 @@ export function encodePolicy(w: Writer, policy: PoolMemberSelectionPolicy): void
   if (policy === null || typeof policy !== "object") {
     throw new EncodeError("bad-value", "", "expected a policy object");
   }
-  const start = w.beginTlv(ParameterType.PoolMemberSelectionPolicy);
+  // The common policies in line (no table lookup, no writer calls), the others by their layout.
+  let code: number;
+  let value = -1;
+  switch (policy.type) {
+    case "RoundRobin":
+      code = PolicyTypeCode.RoundRobin;
+      break;
+    case "LeastUsed":
+      code = PolicyTypeCode.LeastUsed;
+      value = checkUint(policy.load, 32, "load");
+      break;
+    case "Random":
+      code = PolicyTypeCode.Random;
+      break;
+    case "WeightedRandom":
+      code = PolicyTypeCode.WeightedRandom;
+      value = checkUint(policy.weight, 32, "weight");
+      break;
+    default: {
+      const start = w.beginTlv(ParameterType.PoolMemberSelectionPolicy);
+      encodeOtherPolicy(w, policy);
+      w.endTlv(start);
+      return;
+    }
+  }
+  const size = value === -1 ? 8 : 12;
+  const start = w.pos;
+  if (start + size > w.limit) w.room(size);
+  const b = w.buf;
+  put16(b, start, ParameterType.PoolMemberSelectionPolicy);
+  put16(b, start + 2, size);
+  put32(b, start + 4, code);
+  if (value !== -1) put32(b, start + 8, value);
+  w.pos = start + size;
+}
+
+/** Writes the value of a policy other than the common ones of {@link encodePolicy}. */
+function encodeOtherPolicy(w: Writer, policy: PoolMemberSelectionPolicy): void {
   if (policy.type === "Unknown") {
     const code = checkUint(policy.policyType, 32, "policyType");
     const data = checkBytes(policy.data, "data");
     w.room(4);
     w.u32(code);
     w.bytes(data);
-  } else {
-    const def = BY_NAME.get(policy.type);
-    if (def === undefined) {
-      throw new EncodeError("bad-value", "type", `unknown policy ${String(policy.type)}`);
-    }
-    const fields = def.fields;
-    w.room(4 + 4 * fields.length);
-    w.u32(def.code);
-    const values = policy as unknown as Record<string, unknown>;
-    for (let i = 0; i < fields.length; i++) w.u32(checkUint(values[fields[i]], 32, fields[i]));
+    return;
   }
-  w.endTlv(start);
+  const known = knownByName(policy.type);
+  if (known === undefined) {
+    throw new EncodeError("bad-value", "type", `unknown policy ${String(policy.type)}`);
+  }
+  w.room(known.valueLength);
+  w.u32(known.code);
+  writeFields(w, known, policy as unknown as Record<string, unknown>);
 }

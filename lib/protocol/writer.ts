@@ -35,8 +35,12 @@ export class Writer {
   readonly base: number;
   /** Current write position (absolute offset in `buf`). */
   pos: number;
-  /** First offset that may not be written. */
-  private readonly limit: number;
+  /**
+   * First offset that may not be written. Encoders that write a parameter
+   * in line check `pos + n > limit` themselves and call {@link Writer.room}
+   * only then (it throws the right error).
+   */
+  readonly limit: number;
   /** True when running out of room means "retry elsewhere" (the pool slab), not "too long". */
   private readonly retryable: boolean;
   /** Identifier size on the wire: 4 (rfc) or 8 (nextgen). */
@@ -99,23 +103,12 @@ export class Writer {
   id(v: Identifier): void {
     this.room(this.idSize);
     if (this.idSize === 4) {
-      if (typeof v !== "number" || !(v >= 0 && v <= 0xffffffff) || !Number.isInteger(v)) {
-        throw new EncodeError(
-          "bad-value",
-          "",
-          `expected an integer 0…0xffffffff (rfc profile), got ${String(v)}`,
-        );
-      }
+      // `(v >>> 0) === v` holds exactly for the integers 0…0xffffffff.
+      if (typeof v !== "number" || (v >>> 0) !== v) throw identifierError(v, false);
       this.u32(v);
       return;
     }
-    if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) {
-      throw new EncodeError(
-        "bad-value",
-        "",
-        `expected a bigint 0…2^64−1 (nextgen profile), got ${String(v)}`,
-      );
-    }
+    if (typeof v !== "bigint" || v < 0n || v > 0xffffffffffffffffn) throw identifierError(v, true);
     this.u32(Number(v >> 32n));
     this.u32(Number(v & 0xffffffffn));
   }
@@ -154,6 +147,35 @@ export class Writer {
     this.room(padding);
     for (let i = 0; i < padding; i++) b[this.pos++] = 0;
   }
+}
+
+/** The error for an identifier that is not one of the profile's (see {@link Writer.id}). */
+export function identifierError(v: unknown, nextgen: boolean): EncodeError {
+  return nextgen
+    ? new EncodeError(
+      "bad-value",
+      "",
+      `expected a bigint 0…2^64−1 (nextgen profile), got ${String(v)}`,
+    )
+    : new EncodeError(
+      "bad-value",
+      "",
+      `expected an integer 0…0xffffffff (rfc profile), got ${String(v)}`,
+    );
+}
+
+/** Writes a big-endian 16-bit value at `p` (for encoders writing in line). */
+export function put16(b: Uint8Array, p: number, v: number): void {
+  b[p] = v >>> 8;
+  b[p + 1] = v;
+}
+
+/** Writes a big-endian 32-bit value at `p` (for encoders writing in line). */
+export function put32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = v >>> 16;
+  b[p + 2] = v >>> 8;
+  b[p + 3] = v;
 }
 
 type Write<M> = (w: Writer, message: M) => void;
@@ -233,8 +255,13 @@ export function within(error: unknown, segment: string): unknown {
 
 /** Checks that `v` is an unsigned integer of `bits` bits; returns it. `path` names the field. */
 export function checkUint(v: unknown, bits: 8 | 16 | 32, path: string): number {
-  const max = bits === 32 ? 0xffffffff : (1 << bits) - 1;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) {
+  // One comparison per width: `(v >>> 0) === v` holds exactly for the
+  // integers 0…0xffffffff, `(v & mask) === v` for 0…mask.
+  if (
+    typeof v !== "number" ||
+    (bits === 32 ? (v >>> 0) !== v : (v & ((1 << bits) - 1)) !== v)
+  ) {
+    const max = bits === 32 ? 0xffffffff : (1 << bits) - 1;
     throw new EncodeError("bad-value", path, `expected an integer 0…${max}, got ${String(v)}`);
   }
   return v;

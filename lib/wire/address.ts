@@ -12,10 +12,29 @@ const DECIMAL: readonly string[] = Array.from(
   (_, i) => String(i),
 );
 
+/**
+ * Recently formatted IPv4 addresses, direct-mapped by a hash of the address:
+ * a registrar decodes the same few addresses over and over, and looking one
+ * up here costs a fraction of concatenating seven strings.
+ */
+const IPV4_CACHE_SIZE = 1024;
+const ipv4Keys = new Int32Array(IPV4_CACHE_SIZE);
+const ipv4Texts: (string | undefined)[] = new Array<string | undefined>(IPV4_CACHE_SIZE).fill(
+  undefined,
+);
+
 /** Formats 4 bytes at `offset` as a dotted-quad IPv4 address. */
 export function formatIPv4(bytes: Uint8Array, offset: number): string {
-  return DECIMAL[bytes[offset]] + "." + DECIMAL[bytes[offset + 1]] + "." +
+  const key = (bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+    bytes[offset + 3];
+  const slot = (key ^ (key >>> 10) ^ (key >>> 20)) & (IPV4_CACHE_SIZE - 1);
+  const cached = ipv4Texts[slot];
+  if (cached !== undefined && ipv4Keys[slot] === key) return cached;
+  const text = DECIMAL[bytes[offset]] + "." + DECIMAL[bytes[offset + 1]] + "." +
     DECIMAL[bytes[offset + 2]] + "." + DECIMAL[bytes[offset + 3]];
+  ipv4Keys[slot] = key;
+  ipv4Texts[slot] = text;
+  return text;
 }
 
 /**
@@ -56,27 +75,64 @@ export function formatIPv6(bytes: Uint8Array, offset: number): string {
   return head + "::" + tail;
 }
 
-function parseIPv4Into(
+/**
+ * Parses a dotted quad (four decimal numbers 0–255 without leading zeros)
+ * into `out[offset, offset + 4)`; returns false, with those bytes
+ * unspecified, when `text` is not one.
+ */
+export function parseIPv4Into(
   text: string,
   out: Uint8Array,
   offset: number,
 ): boolean {
-  const parts = text.split(".");
-  if (parts.length !== 4) return false;
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i];
-    if (part.length === 0 || part.length > 3) return false;
-    if (part.length > 1 && part.charCodeAt(0) === 48) return false; // no leading zeros
-    let value = 0;
-    for (let k = 0; k < part.length; k++) {
-      const c = part.charCodeAt(k) - 48;
-      if (c < 0 || c > 9) return false;
-      value = value * 10 + c;
+  const n = text.length;
+  if (n < 7 || n > 15) return false;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) { // "."
+      if (digits === 0 || part === 3) return false;
+      out[offset + part] = value;
+      part++;
+      value = 0;
+      digits = 0;
+      continue;
     }
+    const digit = c - 48;
+    if (digit < 0 || digit > 9) return false;
+    if (digits > 0 && value === 0) return false; // no leading zeros
+    value = value * 10 + digit;
     if (value > 255) return false;
-    out[offset + i] = value;
+    digits++;
   }
+  if (part !== 3 || digits === 0) return false;
+  out[offset + 3] = value;
   return true;
+}
+
+const IPV4_NUMBERS_LIMIT = 4096;
+/** Dotted quads already parsed, as 32-bit numbers (-1: not a dotted quad). */
+const ipv4Numbers = new Map<string, number>();
+const ipv4Scratch = new Uint8Array(4);
+
+/**
+ * The IPv4 address of a dotted quad as an unsigned 32-bit number, or -1 when
+ * `text` is not a dotted quad. Results are cached: encoders meet the same
+ * few addresses over and over, and a lookup by the string's cached hash
+ * costs less than reading its characters again.
+ */
+export function ipv4Number(text: string): number {
+  const cached = ipv4Numbers.get(text);
+  if (cached !== undefined) return cached;
+  const s = ipv4Scratch;
+  const value = parseIPv4Into(text, s, 0)
+    ? ((s[0] << 24) | (s[1] << 16) | (s[2] << 8) | s[3]) >>> 0
+    : -1;
+  if (ipv4Numbers.size >= IPV4_NUMBERS_LIMIT) ipv4Numbers.clear();
+  ipv4Numbers.set(text, value);
+  return value;
 }
 
 function parseIPv6(text: string): Uint8Array | undefined {

@@ -22,7 +22,15 @@ export const SLAB_BYTES = 16384;
 export const MAX_POOLED_BYTES = 1024;
 
 let slab = new Uint8Array(SLAB_BYTES);
+/** The slab's buffer: views are made with `new Uint8Array(buffer, …)`, cheaper than `subarray`. */
+let slabBuffer: ArrayBuffer = slab.buffer;
 let used = 0;
+
+function newSlab(): void {
+  slab = new Uint8Array(SLAB_BYTES);
+  slabBuffer = slab.buffer;
+  used = 0;
+}
 /** True while an encoder writes into the free part of the slab (see {@link poolAcquire}). */
 let held = false;
 
@@ -30,10 +38,7 @@ let held = false;
 export function copyBytes(source: Uint8Array, from: number, to: number): Uint8Array {
   const n = to - from;
   if (n > MAX_POOLED_BYTES || held) return source.slice(from, to);
-  if (used + n > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    used = 0;
-  }
+  if (used + n > SLAB_BYTES) newSlab();
   const start = used;
   if (n <= 32) {
     const s = slab;
@@ -42,7 +47,7 @@ export function copyBytes(source: Uint8Array, from: number, to: number): Uint8Ar
     slab.set(source.subarray(from, to), start);
   }
   used = (start + n + 7) & ~7; // keep views 8-byte aligned
-  return slab.subarray(start, start + n);
+  return new Uint8Array(slabBuffer, start, n);
 }
 
 /**
@@ -53,10 +58,7 @@ export function copyBytes(source: Uint8Array, from: number, to: number): Uint8Ar
  */
 export function poolAcquire(bytes: number): boolean {
   if (held) return false;
-  if (SLAB_BYTES - used < bytes) {
-    slab = new Uint8Array(SLAB_BYTES);
-    used = 0;
-  }
+  if (SLAB_BYTES - used < bytes) newSlab();
   held = true;
   return true;
 }
@@ -76,7 +78,7 @@ export function poolCommit(end: number): Uint8Array {
   const start = used;
   used = (end + 7) & ~7;
   held = false;
-  return slab.subarray(start, end);
+  return new Uint8Array(slabBuffer, start, end - start);
 }
 
 /** Releases the pool without taking anything. */
