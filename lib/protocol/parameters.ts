@@ -11,7 +11,7 @@ import { copyBytes } from "../wire/pool.ts";
 import { EncodeError } from "../errors.ts";
 import { formatIPv4, formatIPv6, ipv4Number, parseAddress } from "../wire/address.ts";
 import { ParameterType } from "./constants.ts";
-import { decodePolicy, encodePolicy } from "./policy.ts";
+import { decodeCommonPolicy, decodePolicy, encodePolicy } from "./policy.ts";
 import { type DecodeContext, fail, Scanner, u16, u32 } from "./scanner.ts";
 import type {
   ErrorCause,
@@ -203,6 +203,84 @@ function expectTransport(s: Scanner): void {
   }
 }
 
+/**
+ * An SCTP or TCP transport parameter at `p` in its common form, decoded in
+ * one pass: no padding, only IPv4 and IPv6 Address parameters, within the
+ * address limit, TCP with one address. Returns `undefined` for anything
+ * else, which the scanners then decode (to the same result for every
+ * transport accepted here). The parameter's length is at `p + 2`.
+ */
+function commonTransport(d: DecodeContext, p: number, end: number): TransportParameter | undefined {
+  const b = d.b;
+  if (p + 4 > end) return undefined;
+  const type = u16(b, p);
+  const length = u16(b, p + 2);
+  if (
+    (type !== ParameterType.SctpTransport && type !== ParameterType.TcpTransport) ||
+    length < 16 || (length & 3) !== 0 || p + length > end
+  ) {
+    return undefined;
+  }
+  const last = p + length;
+  const limit = d.o.limits.maxAddressesPerTransport;
+  let first = "";
+  let addresses: string[] | undefined;
+  let count = 0;
+  for (let a = p + 8; a < last;) {
+    if (a + 4 > last) return undefined;
+    const addressType = u16(b, a);
+    const addressLength = u16(b, a + 2);
+    let text: string;
+    if (addressType === ParameterType.IPv4Address && addressLength === 8 && a + 8 <= last) {
+      text = formatIPv4(b, a + 4);
+    } else if (
+      addressType === ParameterType.IPv6Address && addressLength === 20 && a + 20 <= last
+    ) {
+      text = formatIPv6(b, a + 4);
+    } else {
+      return undefined;
+    }
+    if (++count > limit) return undefined;
+    if (count === 1) first = text;
+    else if (addresses === undefined) addresses = [first, text];
+    else addresses.push(text);
+    a += addressLength;
+  }
+  if (count === 0 || (type === ParameterType.TcpTransport && count !== 1)) return undefined;
+  const port = u16(b, p + 4);
+  const transportUse = u16(b, p + 6);
+  return type === ParameterType.SctpTransport
+    ? { type: "SCTP", port, transportUse, addresses: addresses ?? [first] }
+    : { type: "TCP", port, transportUse, addresses: [first] };
+}
+
+/**
+ * The rest of a Pool Element after its fixed fields, at `p`, in its common
+ * form (see {@link commonTransport} and {@link decodeCommonPolicy}): a user
+ * transport, a policy, optionally an ASAP transport, and nothing else.
+ * Returns `undefined` otherwise; the scanners then decode the element.
+ */
+function commonPoolElement(
+  d: DecodeContext,
+  p: number,
+  end: number,
+  identifier: Identifier,
+  homeRegistrarId: Identifier,
+  registrationLife: number,
+): PoolElementParameter | undefined {
+  const b = d.b;
+  const userTransport = commonTransport(d, p, end);
+  if (userTransport === undefined) return undefined;
+  p += u16(b, p + 2);
+  const policy = decodeCommonPolicy(b, p, end);
+  if (policy === undefined) return undefined;
+  p += u16(b, p + 2);
+  if (p === end) return { identifier, homeRegistrarId, registrationLife, userTransport, policy };
+  const asapTransport = commonTransport(d, p, end);
+  if (asapTransport === undefined || p + u16(b, p + 2) !== end) return undefined;
+  return { identifier, homeRegistrarId, registrationLife, userTransport, policy, asapTransport };
+}
+
 /** Decodes the peeked Pool Element (profile's type) and advances. */
 export function decodePoolElement(d: DecodeContext, s: Scanner): PoolElementParameter {
   const idSize = d.idSize;
@@ -214,6 +292,18 @@ export function decodePoolElement(d: DecodeContext, s: Scanner): PoolElementPara
   const identifier = d.id(v);
   const homeRegistrarId = d.id(v + idSize);
   const registrationLife = u32(d.b, v + 2 * idSize);
+  const common = commonPoolElement(
+    d,
+    v + fixed,
+    s.start + s.length,
+    identifier,
+    homeRegistrarId,
+    registrationLife,
+  );
+  if (common !== undefined) {
+    s.advance();
+    return common;
+  }
   const inner = new Scanner(d, v + fixed, s.start + s.length);
   expectTransport(inner);
   const userTransport = decodeTransport(d, inner);

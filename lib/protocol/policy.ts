@@ -8,7 +8,7 @@
 import { copyBytes } from "../wire/pool.ts";
 import { EncodeError } from "../errors.ts";
 import { ParameterType, PolicyTypeCode } from "./constants.ts";
-import { type DecodeContext, fail, type Scanner, u32 } from "./scanner.ts";
+import { type DecodeContext, fail, type Scanner, u16, u32 } from "./scanner.ts";
 import type { PolicyName, PoolMemberSelectionPolicy } from "./types.ts";
 import { checkBytes, checkUint, put16, put32, type Writer } from "./writer.ts";
 
@@ -312,6 +312,25 @@ export function decodePolicy(d: DecodeContext, s: Scanner): PoolMemberSelectionP
   }
   s.advance();
   return policy;
+}
+
+/**
+ * A Pool Member Selection Policy parameter at `p` of a known policy with
+ * exactly its layout's length, decoded in one pass; `undefined` for anything
+ * else (which {@link decodePolicy} then decodes, to the same result for
+ * every parameter accepted here). The parameter's length is at `p + 2`.
+ */
+export function decodeCommonPolicy(
+  b: Uint8Array,
+  p: number,
+  end: number,
+): PoolMemberSelectionPolicy | undefined {
+  if (p + 8 > end || u16(b, p) !== ParameterType.PoolMemberSelectionPolicy) return undefined;
+  const known = knownByCode(u32(b, p + 4));
+  if (known === undefined) return undefined;
+  const length = u16(b, p + 2);
+  if (length !== known.valueLength + 4 || p + length > end) return undefined;
+  return readFields(known, b, p + 8);
 }
 
 /** Encodes a Pool Member Selection Policy parameter. */

@@ -91,8 +91,11 @@ Deno.test("ipv4Number reads dotted quads as numbers, and nothing else", () => {
     assert.equal(ipv4Number(bad), -1, bad);
     assert.equal(ipv4Number(bad), -1, `${bad} (cached)`);
   }
-  fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
-    const text = `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-    assert.equal(ipv4Number(text), ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0);
-  }), { numRuns: 6000 }); // more than the cache holds: it is cleared and refilled
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
+      const text = `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+      assert.equal(ipv4Number(text), ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0);
+    }),
+    { numRuns: 6000 },
+  ); // more than the cache holds: it is cleared and refilled
 });
