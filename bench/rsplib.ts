@@ -5,8 +5,8 @@
  * implementation, on the same inputs and with the same method. It builds the
  * C harness `rsplib/harness.c` against Debian's RSPLIB shared libraries
  * (packages librsplib3, librsplib-dev, libsctp-dev: installed with apt-get
- * when missing and running as root), then runs every case on the C side and
- * at once on ours, one case after the other.
+ * when missing and running as root), then runs every case on both sides, one
+ * case after the other, the rounds of the two sides in alternation.
  *
  * Cases:
  * - codec: a Registration (68 bytes), a Handle Resolution Response with 3
@@ -15,19 +15,24 @@
  *   operation is one pass over the case's messages. Ours: `decode strict`
  *   (`decodeMessage(ppid, bytes)`), `decode lenient` (with a fresh
  *   `{ lenient: true }` per call), `encode` (`encodeAsap`/`encodeEnrp` of
- *   the decoded message); RSPLIB: `parse` (rserpoolPacket2Message and
- *   rserpoolMessageDelete), `create` (rserpoolMessage2Packet of the parsed
- *   message). Both decodes compare with parse, encode with create. The copy
- *   columns time copying the same bytes (memcpy; `Uint8Array.set`).
+ *   the decoded message, fresh bytes), `encodeInto` (into a buffer the caller
+ *   owns); RSPLIB: `parse` (rserpoolPacket2Message and rserpoolMessageDelete),
+ *   `create` (rserpoolMessage2Packet of the parsed message into the message's
+ *   own buffer). Both decodes compare with parse, both encodes with create.
+ *   The copy columns time copying the same bytes (memcpy; `Uint8Array.set`).
  * - handlespace: every case of `handlespace_cases.ts` (register, deregister,
  *   resolve1, resolve3 × policy × size) and `checksum <size>`, RSPLIB's
  *   handlespace management (SimpleRedBlackTree) built the same way.
  *
  * Method on both sides: monotonic clock (CLOCK_MONOTONIC, performance.now()),
- * rounds of at least `--round-ms` (500) ms of timed work, one untimed
- * warm-up round, `--rounds` (5) rounds, the median operations per second.
- * Ratio = ours / RSPLIB (> 1: we are faster). Progress goes to stderr, one
- * table to stdout; `--json FILE` writes the results with machine details.
+ * rounds of at least `--round-ms` (500) ms of timed work after an untimed
+ * warm-up round. Each case runs `--rounds` (5) blocks of one RSPLIB round (a
+ * harness process: its warm-up, one round) and one round of ours: timed in
+ * alternation, a machine whose speed drifts slows both sides alike. Ratio =
+ * ours / RSPLIB (> 1: we are faster), the median of the blocks' ratios; the
+ * operations per second shown are the medians of the rounds. Progress goes
+ * to stderr, one table to stdout; `--json FILE` writes the results with
+ * machine details.
  *
  * Exit status: 0; 1 when an ABI check of the harness failed (the RSPLIB
  * internals it declares do not match the installed library) or the two
@@ -36,7 +41,7 @@
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { decodeMessage, encodeAsap, encodeEnrp } from "../lib/protocol/codec.ts";
+import { decodeMessage, encodeAsap, encodeEnrp, encodeInto } from "../lib/protocol/codec.ts";
 import { Ppid } from "../lib/protocol/constants.ts";
 import type { AsapMessage, EnrpMessage, RSerPoolMessage } from "../lib/protocol/types.ts";
 import { toHex } from "../lib/wire/hex.ts";
@@ -63,7 +68,7 @@ codec inputs and handlespace cases; prints one table (ratio = ours / RSPLIB).
 
 Options:
   --filter TEXT    only cases whose name contains TEXT (repeatable: any)
-  --rounds N       timed rounds per case (default 5; --quick: 1)
+  --rounds N       blocks per case, each one RSPLIB round and one of ours (default 5; --quick: 1)
   --round-ms MS    minimum timed milliseconds per round (default 500; --quick: 20)
   --json FILE      also write the results and machine details to FILE
   --quick          short rounds, 1 round, sizes up to 1000 elements (for tests)
@@ -332,16 +337,17 @@ function runRound(batch: () => Batch): number {
   return operations / milliseconds * 1000;
 }
 
-function measure(batch: () => Batch): Measurement {
-  runRound(batch); // warm-up round, discarded
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) rates.push(runRound(batch));
-  const sorted = [...rates].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], rounds: rates };
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Times `pass` (one pass over a case's messages) in batches doubled until they take 1 ms. */
-function measurePasses(pass: () => void): Measurement & { iterations: number } {
+function measurement(rates: number[]): Measurement {
+  return { median: median(rates), rounds: rates };
+}
+
+/** A pass (one pass over a case's messages) in batches doubled until a batch takes 1 ms. */
+function passBatch(pass: () => void): () => Batch {
   let iterations = 1;
   const batch = (): Batch => {
     const start = performance.now();
@@ -349,7 +355,32 @@ function measurePasses(pass: () => void): Measurement & { iterations: number } {
     return { operations: iterations, milliseconds: performance.now() - start };
   };
   while (batch().milliseconds < 1 && iterations < 2 ** 30) iterations *= 2;
-  return { ...measure(batch), iterations };
+  return batch;
+}
+
+/**
+ * Runs `rounds` blocks, each one RSPLIB round (`theirs`, a harness process
+ * timing one round after its own warm-up) and then one round of each of
+ * `ours`: the two sides are timed in alternation, so that a machine whose
+ * speed drifts during a case (virtual machines here do, by up to ±30 %)
+ * slows both alike. Ratios are taken per block, then their median.
+ */
+async function alternate<T>(
+  theirs: (block: number) => Promise<T>,
+  ours: (() => Batch)[],
+): Promise<{ theirs: T[]; ours: number[][] }> {
+  const results: T[] = [];
+  const rates: number[][] = ours.map(() => []);
+  for (let block = 0; block < rounds; block++) {
+    results.push(await theirs(block));
+    ours.forEach((batch, i) => rates[i].push(runRound(batch)));
+  }
+  return { theirs: results, ours: rates };
+}
+
+/** The median of the per-block ratios ours / theirs. */
+function pairedRatio(ours: readonly number[], theirs: readonly number[]): number {
+  return median(ours.map((rate, i) => rate / theirs[i]));
 }
 
 // ---- Results --------------------------------------------------------------
@@ -368,7 +399,7 @@ interface Row {
   readonly kind: "codec" | "handlespace";
   readonly ours: Side;
   readonly rsplib: Side;
-  /** ours / RSPLIB. */
+  /** ours / RSPLIB: the median of the ratios of the rounds timed in alternation. */
   readonly ratio: number;
   /** Copying the case's bytes: bytes per second (first row of a codec case). */
   readonly copy?: { ours: number; rsplib: number; ratio: number };
@@ -394,7 +425,7 @@ function side(operation: string, m: Measurement): Side {
 }
 
 function addRow(row: Omit<Row, "ratio">): void {
-  rows.push({ ...row, ratio: row.ours.opsPerSecond / row.rsplib.opsPerSecond });
+  rows.push({ ...row, ratio: pairedRatio(row.ours.rounds, row.rsplib.rounds) });
 }
 
 // ---- Codec cases ------------------------------------------------------------
@@ -428,16 +459,19 @@ async function codecCase(
   strict: boolean,
 ): Promise<void> {
   const file = `${directory}/codec.txt`;
+  const strictFile = `${directory}/codec-strict.txt`;
   await Deno.writeTextFile(file, inputs.map((m) => `${m.ppid} ${toHex(m.bytes)}\n`).join(""));
-  progress(`${name}: RSPLIB ... `);
-  const c = await harness(h, [
-    "codec",
-    file,
-    String(roundMs),
-    String(rounds),
-    strict ? "1" : "0",
-  ]) as HarnessCodec;
-  progress(`parse ${fmt(c.parse.median)}/s, create ${fmt(c.create.median)}/s; ours ... `);
+  progress(`${name}: `);
+  const rsplibRound = async (path: string, failOnDeviation: boolean) =>
+    await harness(h, [
+      "codec",
+      path,
+      String(roundMs),
+      "1",
+      failOnDeviation ? "1" : "0",
+    ]) as HarnessCodec;
+  // The first RSPLIB round also says what it parses and re-creates.
+  const c = await rsplibRound(file, strict);
 
   const left = new Set(c.unparsable.map((u) => u.index));
   const uncreatable = new Set(c.uncreatable.map((u) => u.index));
@@ -478,23 +512,13 @@ async function codecCase(
   // Strict decoding is timed over what it accepts, and so is RSPLIB's parser for that row.
   const strictInputs = parsedInputs.filter((m) => !refusedInputs.has(m));
   if (strictInputs.length === 0) throw new CheckFailed(`${name}: strict decoding refuses all`);
-  let strictParse = c.parse;
   let strictBytes = c.parsedBytes;
   if (refused > 0) {
     await Deno.writeTextFile(
-      file,
+      strictFile,
       strictInputs.map((m) => `${m.ppid} ${toHex(m.bytes)}\n`).join(""),
     );
-    progress(`RSPLIB again over the ${strictInputs.length} strict decoding accepts ... `);
-    const again = await harness(h, [
-      "codec",
-      file,
-      String(roundMs),
-      String(rounds),
-      "0", // RSPLIB parsed all of these already; some it cannot re-create
-    ]) as HarnessCodec;
-    strictParse = again.parse;
-    strictBytes = again.parsedBytes;
+    strictBytes = strictInputs.reduce((sum, m) => sum + m.bytes.length, 0);
   }
   const strictPpids = strictInputs.map((m) => m.ppid);
   const strictMessages = strictInputs.map((m) => m.bytes);
@@ -520,30 +544,52 @@ async function codecCase(
     }
   };
   const target = new Uint8Array(Math.max(1, ...bytes.map((b) => b.length)));
+  const intoPass = () => {
+    for (let i = 0; i < e; i++) sink ^= encodeInto(toEncode[i], target, 0);
+  };
   const copyPass = () => {
     for (let i = 0; i < n; i++) target.set(bytes[i]);
   };
 
   // Warm up every pass before timing any: the JIT then sees the strict, the lenient and
-  // the encoding paths together, as a process that does all three does (timed one after
+  // the encoding paths together, as a process that does all of them does (timed one after
   // the other without this, the later ones start with code deoptimised by the earlier).
+  const passes = e > 0
+    ? [strictPass, lenientPass, encodePass, intoPass, copyPass]
+    : [strictPass, lenientPass, copyPass];
   const warmUntil = performance.now() + roundMs;
   while (performance.now() < warmUntil) {
-    for (const pass of [strictPass, lenientPass, encodePass, copyPass]) {
+    for (const pass of passes) {
       for (let k = 0; k < 16; k++) pass();
     }
   }
-  const decodeStrict = measurePasses(strictPass);
-  const decodeLenient = measurePasses(lenientPass);
-  const encoded = e > 0 ? measurePasses(encodePass) : undefined;
-  const copied = measurePasses(copyPass);
+  const batches = passes.map(passBatch);
+  const timed = await alternate(async (block) => {
+    progress(`${block === 0 ? "" : ", "}round ${block + 1}`);
+    const all = block === 0 ? c : await rsplibRound(file, false);
+    // RSPLIB parsed all of the strict inputs already; some it cannot re-create.
+    const strictParse = refused > 0 ? (await rsplibRound(strictFile, false)).parse : all.parse;
+    return {
+      parse: all.parse.median,
+      create: all.create.median,
+      copy: all.copy.median,
+      strictParse: strictParse.median,
+    };
+  }, batches);
   sink ^= target[0];
+  const theirs = (key: "parse" | "create" | "copy" | "strictParse") =>
+    measurement(timed.theirs.map((t) => t[key]));
+  const [decodeStrict, decodeLenient, ...rest] = timed.ours.map(measurement);
+  const copied = rest[rest.length - 1];
+  const [encoded, encodedInto] = e > 0 ? rest : [undefined, undefined];
   progress(
-    `decode ${fmt(decodeStrict.median)}/s, lenient ${fmt(decodeLenient.median)}/s, ` +
-      `encode ${encoded === undefined ? "-" : fmt(encoded.median)}/s\n`,
+    `: parse ${fmt(theirs("parse").median)}/s, create ${fmt(theirs("create").median)}/s; ` +
+      `decode ${fmt(decodeStrict.median)}/s, lenient ${fmt(decodeLenient.median)}/s, ` +
+      `encode ${encoded === undefined ? "-" : fmt(encoded.median)}/s, ` +
+      `encodeInto ${encodedInto === undefined ? "-" : fmt(encodedInto.median)}/s\n`,
   );
 
-  const passes = (count: number, total: number) =>
+  const passNote = (count: number, total: number) =>
     inputs.length === 1 ? "" : ` (pass over ${count} messages, ${total} bytes)`;
   const parsedBytes = c.parsedBytes;
   if (inputs.length > 1) {
@@ -557,30 +603,37 @@ async function codecCase(
           : ""),
     );
   }
+  const rsplibCopy = theirs("copy");
   const copy = {
     ours: copied.median * parsedBytes,
-    rsplib: c.copy.median * parsedBytes,
-    ratio: copied.median / c.copy.median,
+    rsplib: rsplibCopy.median * parsedBytes,
+    ratio: pairedRatio(copied.rounds, rsplibCopy.rounds),
   };
   addRow({
     case: `${name}: decode strict / parse`,
     kind: "codec",
-    ours: side(`decode strict${passes(s, strictBytes)}`, decodeStrict),
-    rsplib: side(`parse${passes(s, strictBytes)}`, strictParse),
+    ours: side(`decode strict${passNote(s, strictBytes)}`, decodeStrict),
+    rsplib: side(`parse${passNote(s, strictBytes)}`, theirs("strictParse")),
     copy,
   });
   addRow({
     case: `${name}: decode lenient / parse`,
     kind: "codec",
-    ours: side(`decode lenient${passes(n, parsedBytes)}`, decodeLenient),
-    rsplib: side(`parse${passes(n, parsedBytes)}`, c.parse),
+    ours: side(`decode lenient${passNote(n, parsedBytes)}`, decodeLenient),
+    rsplib: side(`parse${passNote(n, parsedBytes)}`, theirs("parse")),
   });
-  if (encoded !== undefined) {
+  if (encoded !== undefined && encodedInto !== undefined) {
     addRow({
       case: `${name}: encode / create`,
       kind: "codec",
-      ours: side(`encode${passes(e, c.createdBytes)}`, encoded),
-      rsplib: side(`create${passes(e, c.createdBytes)}`, c.create),
+      ours: side(`encode${passNote(e, c.createdBytes)}`, encoded),
+      rsplib: side(`create${passNote(e, c.createdBytes)}`, theirs("create")),
+    });
+    addRow({
+      case: `${name}: encodeInto / create`,
+      kind: "codec",
+      ours: side(`encodeInto${passNote(e, c.createdBytes)}`, encodedInto),
+      rsplib: side(`create${passNote(e, c.createdBytes)}`, theirs("create")),
     });
   }
 }
@@ -602,17 +655,18 @@ async function handlespaceCase(
   pools: number,
   perPool: number,
 ): Promise<void> {
-  progress(`${name}: RSPLIB ... `);
-  const c = await harness(h, [
-    "handlespace",
-    operation,
-    policy,
-    String(pools),
-    String(perPool),
-    String(roundMs),
-    String(rounds),
-  ]) as HarnessHandlespace;
-  progress(`${fmt(c.rate.median)}/s; ours ... `);
+  progress(`${name}: `);
+  const rsplibRound = async () =>
+    await harness(h, [
+      "handlespace",
+      operation,
+      policy,
+      String(pools),
+      String(perPool),
+      String(roundMs),
+      "1",
+    ]) as HarnessHandlespace;
+  const c = await rsplibRound();
   let bench: BenchCase;
   if (operation === "checksum") {
     const k = prepareChecksum(pools, perPool);
@@ -643,13 +697,20 @@ async function handlespaceCase(
       perPool,
     );
   }
-  const ours = measure(() => bench.batch());
-  progress(`${fmt(ours.median)}/s\n`);
+  const batch = () => bench.batch();
+  runRound(batch); // warm-up round, discarded
+  const timed = await alternate(async (block) => {
+    progress(`${block === 0 ? "" : ", "}round ${block + 1}`);
+    return block === 0 ? c.rate.median : (await rsplibRound()).rate.median;
+  }, [batch]);
+  const ours = measurement(timed.ours[0]);
+  const rsplib = measurement(timed.theirs);
+  progress(`: RSPLIB ${fmt(rsplib.median)}/s, ours ${fmt(ours.median)}/s\n`);
   addRow({
     case: name,
     kind: "handlespace",
     ours: side(operation, ours),
-    rsplib: side(operation, c.rate),
+    rsplib: side(operation, rsplib),
   });
 }
 
@@ -685,8 +746,9 @@ function printTable(): void {
   console.log(line(header));
   for (const t of table) console.log(line(t));
   console.log(
-    `\nratio = ours / RSPLIB (ops/s; > 1: we are faster); median of ${rounds} round(s) of ` +
-      `>= ${roundMs} ms after a warm-up round; per case RSPLIB first, then ours.`,
+    `\nratio = ours / RSPLIB (ops/s; > 1: we are faster): the median over ${rounds} block(s) of ` +
+      `the ratio of one RSPLIB round and one round of ours, timed in alternation; ` +
+      `rounds of >= ${roundMs} ms after a warm-up round; ops/s: the medians of the rounds.`,
   );
   for (const n of notes) console.log(n);
   if (exclusions.length > 0) {
