@@ -26,6 +26,8 @@ import { encodePolicy } from "./policy.ts";
 import type {
   AsapMessage,
   EnrpMessage,
+  HandleTableResponse,
+  ListResponse,
   PoolMemberSelectionPolicy,
   RSerPoolMessage,
   TransportParameter,
@@ -157,13 +159,14 @@ function writeLength(w: Writer): void {
 }
 
 function writeAsap(w: Writer, message: AsapMessage): void {
-  writeHeader(w, asapTypeCode(message), asapFlags(message));
+  const type = message.type;
+  writeHeader(w, asapTypeCode(type), asapFlags(message, type));
   encodeAsapBody(w, message);
   writeLength(w);
 }
 
 function writeEnrp(w: Writer, message: EnrpMessage): void {
-  writeHeader(w, enrpTypeCode(message), enrpFlags(message));
+  writeHeader(w, enrpTypeCode(message.type), enrpFlags(message));
   encodeEnrpBody(w, message);
   writeLength(w);
 }
@@ -176,18 +179,20 @@ function writeAny(w: Writer, message: RSerPoolMessage): void {
 /** Messages with this many list entries go straight to the scratch buffer (they exceed the pool's 1 KiB). */
 const LARGE_ENTRIES = 8;
 
-function isLarge(m: RSerPoolMessage): boolean {
-  switch (m.type) {
+function isLarge(m: RSerPoolMessage, type: RSerPoolMessage["type"]): boolean {
+  switch (type) {
     case "HandleResolutionResponse":
     case "BusinessCard":
-      return m.poolElements?.length > LARGE_ENTRIES;
+      return ((m as { poolElements?: unknown[] }).poolElements?.length ?? 0) > LARGE_ENTRIES;
     case "HandleTableResponse": {
       let n = 0;
-      for (const pool of m.pools ?? []) n += pool?.poolElements?.length ?? 0;
+      for (const pool of (m as HandleTableResponse).pools ?? []) {
+        n += pool?.poolElements?.length ?? 0;
+      }
       return n > LARGE_ENTRIES;
     }
     case "ListResponse":
-      return m.servers?.length > LARGE_ENTRIES;
+      return (m as ListResponse).servers?.length > LARGE_ENTRIES;
     default:
       return false;
   }
@@ -204,7 +209,8 @@ function isLarge(m: RSerPoolMessage): boolean {
  */
 export function encodeAsap(message: AsapMessage, options?: EncodeOptions): Uint8Array {
   checkMessage(message);
-  return encodeToBytes(options?.profile === "nextgen", message, writeAsap, isLarge(message));
+  const large = isLarge(message, message.type);
+  return encodeToBytes(options?.profile === "nextgen", message, writeAsap, large);
 }
 
 /**
@@ -213,13 +219,15 @@ export function encodeAsap(message: AsapMessage, options?: EncodeOptions): Uint8
  */
 export function encodeEnrp(message: EnrpMessage, options?: EncodeOptions): Uint8Array {
   checkMessage(message);
-  return encodeToBytes(options?.profile === "nextgen", message, writeEnrp, isLarge(message));
+  const large = isLarge(message, message.type);
+  return encodeToBytes(options?.profile === "nextgen", message, writeEnrp, large);
 }
 
 /** Encodes any ASAP or ENRP message (chosen by its `type`). */
 export function encodeMessage(message: RSerPoolMessage, options?: EncodeOptions): Uint8Array {
   checkMessage(message);
-  return encodeToBytes(options?.profile === "nextgen", message, writeAny, isLarge(message));
+  const large = isLarge(message, message.type);
+  return encodeToBytes(options?.profile === "nextgen", message, writeAny, large);
 }
 
 /**

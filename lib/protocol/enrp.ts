@@ -192,9 +192,9 @@ export function decodeEnrpBody(
   }
 }
 
-/** Message type code of an ENRP message object (a switch: cheaper than a `Map` lookup). */
-export function enrpTypeCode(m: EnrpMessage): number {
-  switch (m.type) {
+/** Message type code of an ENRP message's `type` (as {@link asapTypeCode}). */
+export function enrpTypeCode(type: EnrpMessage["type"]): number {
+  switch (type) {
     case "Presence":
       return T.Presence;
     case "HandleTableRequest":
@@ -219,7 +219,7 @@ export function enrpTypeCode(m: EnrpMessage): number {
       throw new EncodeError(
         "bad-value",
         "type",
-        `not an ENRP message type: ${String((m as { type: unknown }).type)}`,
+        `not an ENRP message type: ${String(type)}`,
       );
   }
 }
