@@ -67,7 +67,8 @@ Times this project against RSPLIB 3.4.4 (Debian's librsplib3) on the same
 codec inputs and handlespace cases; prints one table (ratio = ours / RSPLIB).
 
 Options:
-  --filter TEXT    only cases whose name contains TEXT (repeatable: any)
+  --filter TEXT    only cases whose name contains TEXT (repeatable: any; a trailing
+                   space ends a name: "1x10 " is 1x10 without 1x100)
   --rounds N       blocks per case, each one RSPLIB round and one of ours (default 5; --quick: 1)
   --round-ms MS    minimum timed milliseconds per round (default 500; --quick: 20)
   --json FILE      also write the results and machine details to FILE
@@ -116,8 +117,9 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100 || !(roundMs > 0)) {
   process.exit(2);
 }
 const filters: string[] = values.filter ?? [];
+/** Filters match anywhere in a case's name followed by a space: "1x10 " picks 1x10 alone. */
 const selected = (name: string): boolean =>
-  filters.length === 0 || filters.some((f) => name.includes(f));
+  filters.length === 0 || filters.some((f) => `${name} `.includes(f));
 
 function progress(text: string): void {
   process.stderr.write(text);

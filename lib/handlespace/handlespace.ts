@@ -20,7 +20,7 @@ import { ErrorCauseCode } from "../protocol/constants.ts";
 import type { Identifier, PolicyName, PoolElementParameter } from "../protocol/types.ts";
 import { ExpiryHeap } from "./expiry.ts";
 import { type ConnectionKey, PoolElementNode } from "./node.ts";
-import { addToList, removeFromList, type SlotList } from "./index.ts";
+import { addToList, removeFromList, SlotList } from "./index.ts";
 import { compareIdentifiers, Pool, poolKey, usesControlChannel } from "./pool.ts";
 import { PoolTable } from "./pooltable.ts";
 
@@ -165,6 +165,12 @@ function setChecksumTerms(node: PoolElementNode): void {
 
 const EMPTY: readonly PoolElementNode[] = Object.freeze([]);
 
+/** What the handlespace keeps per owner (home registrar): its elements and their checksums. */
+class OwnerRecord {
+  readonly elements = new SlotList<PoolElementNode>(OWNER_SLOT);
+  readonly checksums = new OwnerChecksums();
+}
+
 /** All pools and pool elements a registrar knows. */
 export class Handlespace {
   /** Limits in force. */
@@ -175,9 +181,15 @@ export class Handlespace {
   private readonly pools: PoolTable;
   private sortedPools: Pool[] | undefined = undefined;
   private readonly expiry = new ExpiryHeap();
-  private readonly byOwner = new Map<Identifier, SlotList<PoolElementNode>>();
+  private readonly byOwner = new Map<Identifier, OwnerRecord>();
+  /**
+   * The owner last looked up, and its record: registrations and removals
+   * mostly concern one owner in a row (the registrar itself), and this
+   * saves them the map lookup. Cleared when that owner's record goes.
+   */
+  private lastOwner: Identifier | undefined = undefined;
+  private lastOwnerRecord: OwnerRecord | undefined = undefined;
   private readonly byConnection = new Map<ConnectionKey, SlotList<PoolElementNode>>();
-  private readonly ownerChecksums = new Map<Identifier, OwnerChecksums>();
   private readonly totalChecksums = new OwnerChecksums();
   private count = 0;
 
@@ -317,7 +329,12 @@ export class Handlespace {
       );
     }
     const policy = element.policy;
-    const behaviour = policy.type === "Unknown" ? undefined : POLICY_BEHAVIOURS.get(policy.type);
+    // An existing pool of the same policy has its behaviour at hand (no map lookup).
+    const behaviour = pool !== undefined && pool.policyName === policy.type
+      ? pool.behaviour
+      : policy.type === "Unknown"
+      ? undefined
+      : POLICY_BEHAVIOURS.get(policy.type);
     if (behaviour === undefined) {
       throw new ProtocolError(
         "unsupported-policy",
@@ -411,32 +428,50 @@ export class Handlespace {
     addToList(this.byConnection, CONNECTION_SLOT, connection, node);
   }
 
+  /** The record of an owner, if it has elements. */
+  private ownerRecord(owner: Identifier): OwnerRecord | undefined {
+    if (this.lastOwnerRecord !== undefined && this.lastOwner === owner) return this.lastOwnerRecord;
+    const record = this.byOwner.get(owner);
+    if (record !== undefined) {
+      this.lastOwner = owner;
+      this.lastOwnerRecord = record;
+    }
+    return record;
+  }
+
   /** Records an element under its owner, with the checksums. */
   private own(node: PoolElementNode): void {
-    addToList(this.byOwner, OWNER_SLOT, node.homeRegistrarId, node);
-    let checksums = this.ownerChecksums.get(node.homeRegistrarId);
-    if (checksums === undefined) {
-      checksums = new OwnerChecksums();
-      this.ownerChecksums.set(node.homeRegistrarId, checksums);
+    const owner = node.homeRegistrarId;
+    let record = this.ownerRecord(owner);
+    if (record === undefined) {
+      record = new OwnerRecord();
+      this.byOwner.set(owner, record);
+      this.lastOwner = owner;
+      this.lastOwnerRecord = record;
     }
-    checksums.add(node);
+    record.elements.add(node);
+    record.checksums.add(node);
     this.totalChecksums.add(node);
   }
 
   /** Removes an element from its owner's records and checksums. */
   private disown(node: PoolElementNode): void {
-    removeFromList(this.byOwner, node.homeRegistrarId, node);
-    const checksums = this.ownerChecksums.get(node.homeRegistrarId)!;
-    checksums.subtract(node);
-    if (!this.byOwner.has(node.homeRegistrarId)) this.ownerChecksums.delete(node.homeRegistrarId);
+    const owner = node.homeRegistrarId;
+    const record = this.ownerRecord(owner)!;
+    record.elements.remove(node);
+    record.checksums.subtract(node);
+    if (record.elements.size === 0) {
+      this.byOwner.delete(owner);
+      this.lastOwner = undefined;
+      this.lastOwnerRecord = undefined;
+    }
     this.totalChecksums.subtract(node);
   }
 
   /** Removes a pool element; an emptied pool ceases to exist (RFC 5351 §2). */
   remove(node: PoolElementNode): void {
     const pool = node.pool;
-    if (pool.elements.get(node.identifier) !== node) return;
-    pool.elements.delete(node.identifier);
+    if (!pool.elements.deleteValue(node.identifier, node)) return;
     pool.invalidateOrder();
     pool.selection.remove(node);
     this.expiry.delete(node);
@@ -493,12 +528,12 @@ export class Handlespace {
 
   /** The elements a registrar owns. */
   ownedBy(owner: Identifier): Iterable<PoolElementNode> {
-    return this.byOwner.get(owner)?.values() ?? EMPTY;
+    return this.byOwner.get(owner)?.elements.values() ?? EMPTY;
   }
 
   /** How many elements a registrar owns. */
   ownedCount(owner: Identifier): number {
-    return this.byOwner.get(owner)?.size ?? 0;
+    return this.byOwner.get(owner)?.elements.size ?? 0;
   }
 
   /** The registrars that own elements. */
@@ -518,8 +553,8 @@ export class Handlespace {
    */
   checksum(owner?: Identifier, variant: ChecksumVariant = "internet16"): number {
     if (owner === undefined) return this.totalChecksums.value(variant);
-    const checksums = this.ownerChecksums.get(owner);
-    if (checksums !== undefined) return checksums.value(variant);
+    const record = this.byOwner.get(owner);
+    if (record !== undefined) return record.checksums.value(variant);
     return variant === "internet32" ? 0xffffffff : 0xffff;
   }
 

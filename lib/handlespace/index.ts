@@ -44,6 +44,16 @@ export class TombstoneMap<K, V> {
     this.map.set(key, value);
   }
 
+  /** Deletes `key` if it maps to `value` (one lookup fewer than get and delete); returns whether it did. */
+  deleteValue(key: K, value: V): boolean {
+    if (this.map.get(key) !== value || value === undefined) return false;
+    this.map.set(key, undefined);
+    this.live--;
+    this.dead++;
+    if (this.dead > 1024 && this.dead > this.live) this.compact();
+    return true;
+  }
+
   /** Removes a key; returns whether it had a value. */
   delete(key: K): boolean {
     if (this.map.get(key) === undefined) return false;

@@ -58,6 +58,8 @@ export class Pool {
   readonly handle: Uint8Array;
   /** Its map key. */
   readonly key: string;
+  /** The behaviour of its policy. */
+  readonly behaviour: PolicyBehaviour;
   /** The policy every element must use (that of the first element). */
   readonly policyName: PolicyName;
   /** The user transport protocol every element must use. */
@@ -91,6 +93,7 @@ export class Pool {
     // A copy in the shared slab: an own ArrayBuffer per pool costs more than the rest of it.
     this.handle = copyBytes(handle, 0, handle.length);
     this.key = key;
+    this.behaviour = behaviour;
     this.policyName = behaviour.name;
     this.transportType = transport.type;
     this.controlChannel = usesControlChannel(transport);

@@ -9,9 +9,10 @@
 
 import type { Pool } from "./pool.ts";
 
+/** Byte equality, compared from the end: handles of one application tend to differ there (`Pool-0001`, `Pool-0002`). */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -20,6 +21,12 @@ export class PoolTable {
   private readonly buckets = new Map<number, Pool | Pool[]>();
   private readonly seed: number;
   private count = 0;
+  /**
+   * The pool last found or added: operations come in runs on one pool
+   * (registrations, keep-alives, resolutions of a busy pool), and comparing
+   * a handle with its handle costs less than hashing it and a map lookup.
+   */
+  private last: Pool | undefined = undefined;
 
   /**
    * Creates an empty table.
@@ -44,10 +51,21 @@ export class PoolTable {
 
   /** The pool of a handle. */
   get(handle: Uint8Array): Pool | undefined {
+    const last = this.last;
+    if (last !== undefined && sameBytes(last.handle, handle)) return last;
     const bucket = this.buckets.get(this.hash(handle));
     if (bucket === undefined) return undefined;
-    if (!Array.isArray(bucket)) return sameBytes(bucket.handle, handle) ? bucket : undefined;
-    for (const pool of bucket) if (sameBytes(pool.handle, handle)) return pool;
+    if (!Array.isArray(bucket)) {
+      if (!sameBytes(bucket.handle, handle)) return undefined;
+      this.last = bucket;
+      return bucket;
+    }
+    for (const pool of bucket) {
+      if (sameBytes(pool.handle, handle)) {
+        this.last = pool;
+        return pool;
+      }
+    }
     return undefined;
   }
 
@@ -60,10 +78,12 @@ export class PoolTable {
     else if (Array.isArray(bucket)) bucket.push(pool);
     else this.buckets.set(h, [bucket, pool]);
     this.count++;
+    this.last = pool;
   }
 
   /** Removes a pool. */
   delete(pool: Pool): void {
+    if (this.last === pool) this.last = undefined;
     const h = pool.tableHash;
     const bucket = this.buckets.get(h);
     if (bucket === undefined) return;
