@@ -21,7 +21,7 @@ import type { Identifier, PolicyName, PoolElementParameter } from "../protocol/t
 import { ExpiryHeap } from "./expiry.ts";
 import { type ConnectionKey, PoolElementNode } from "./node.ts";
 import { addToList, removeFromList, SlotList } from "./index.ts";
-import { compareIdentifiers, Pool, poolKey, usesControlChannel } from "./pool.ts";
+import { compareIdentifiers, Pool, usesControlChannel } from "./pool.ts";
 import { PoolTable } from "./pooltable.ts";
 
 /** Slot kinds of a node's {@link SlotList}s. */
@@ -284,7 +284,7 @@ export class Handlespace {
 
     let target = pool;
     if (target === undefined) {
-      target = new Pool(poolHandle, poolKey(poolHandle), behaviour, element.userTransport);
+      target = new Pool(poolHandle, behaviour, element.userTransport);
       this.pools.add(target);
       this.sortedPools = undefined;
     }

@@ -56,8 +56,7 @@ function handleSums(h: Uint8Array): HandleSums {
 export class Pool {
   /** The pool handle (a copy; a view of a shared slab, see lib/wire/pool.ts). */
   readonly handle: Uint8Array;
-  /** Its map key. */
-  readonly key: string;
+  private keyText: string | undefined = undefined;
   /** The behaviour of its policy. */
   readonly behaviour: PolicyBehaviour;
   /** The policy every element must use (that of the first element). */
@@ -80,25 +79,31 @@ export class Pool {
    * Creates an empty pool whose policy and transport the first element fixes.
    *
    * @param handle the pool handle (copied)
-   * @param key its map key
    * @param behaviour the policy
    * @param transport the first element's user transport
    */
   constructor(
     handle: Uint8Array,
-    key: string,
     behaviour: PolicyBehaviour,
     transport: TransportParameter,
   ) {
     // A copy in the shared slab: an own ArrayBuffer per pool costs more than the rest of it.
     this.handle = copyBytes(handle, 0, handle.length);
-    this.key = key;
     this.behaviour = behaviour;
     this.policyName = behaviour.name;
     this.transportType = transport.type;
     this.controlChannel = usesControlChannel(transport);
     this.selection = createSelection(behaviour);
     this.sums = handleSums(handle);
+  }
+
+  /**
+   * Its key ({@link poolKey}): the handle as a string, for ordering pools.
+   * Built on first use: most pools are never ordered, and building the
+   * string costs as much as the rest of creating a pool.
+   */
+  get key(): string {
+    return this.keyText ??= poolKey(this.handle);
   }
 
   /** Number of elements. */
