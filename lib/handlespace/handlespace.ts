@@ -111,21 +111,50 @@ export interface HandleTablePage {
 /** The checksums the handlespace keeps. */
 export type ChecksumVariant = "internet16" | "internet32" | "rsplib16";
 
-class OwnerChecksums {
-  readonly internet16 = new ChecksumAccumulator(16);
-  readonly internet32 = new ChecksumAccumulator(32);
-  readonly rsplib16 = new RsplibChecksumAccumulator();
+/** Bits of the {@link ChecksumVariant}s a handlespace keeps up to date. */
+const INTERNET16 = 1;
+const INTERNET32 = 2;
+const RSPLIB16 = 4;
 
-  add(node: PoolElementNode): void {
-    this.internet16.add(node.checksumTerm16);
-    this.internet32.add(node.checksumTerm32);
-    this.rsplib16.add(node.rsplibTerm);
+function variantBit(variant: ChecksumVariant): number {
+  return variant === "internet16" ? INTERNET16 : variant === "internet32" ? INTERNET32 : RSPLIB16;
+}
+
+/**
+ * The checksums over a set of elements (one owner's, or all). Only the
+ * variants in `tracked` are kept up to date: a registrar reads one variant
+ * (Internet-16, RSPLIB's, or Internet-32 in the next-generation profile),
+ * and keeping the others would cost every registration and removal.
+ */
+class OwnerChecksums {
+  internet16 = new ChecksumAccumulator(16);
+  internet32 = new ChecksumAccumulator(32);
+  rsplib16 = new RsplibChecksumAccumulator();
+
+  add(node: PoolElementNode, tracked: number): void {
+    if ((tracked & INTERNET16) !== 0) this.internet16.add(node.checksumTerm16);
+    if ((tracked & INTERNET32) !== 0) this.internet32.add(node.checksumTerm32);
+    if ((tracked & RSPLIB16) !== 0) this.rsplib16.add(node.rsplibTerm);
   }
 
-  subtract(node: PoolElementNode): void {
-    this.internet16.subtract(node.checksumTerm16);
-    this.internet32.subtract(node.checksumTerm32);
-    this.rsplib16.subtract(node.rsplibTerm);
+  subtract(node: PoolElementNode, tracked: number): void {
+    if ((tracked & INTERNET16) !== 0) this.internet16.subtract(node.checksumTerm16);
+    if ((tracked & INTERNET32) !== 0) this.internet32.subtract(node.checksumTerm32);
+    if ((tracked & RSPLIB16) !== 0) this.rsplib16.subtract(node.rsplibTerm);
+  }
+
+  /** Starts keeping `bit`'s variant: recomputes it over `nodes`. */
+  track(bit: number, nodes: Iterable<PoolElementNode>): void {
+    if (bit === INTERNET16) {
+      this.internet16 = new ChecksumAccumulator(16);
+      for (const node of nodes) this.internet16.add(node.checksumTerm16);
+    } else if (bit === INTERNET32) {
+      this.internet32 = new ChecksumAccumulator(32);
+      for (const node of nodes) this.internet32.add(node.checksumTerm32);
+    } else {
+      this.rsplib16 = new RsplibChecksumAccumulator();
+      for (const node of nodes) this.rsplib16.add(node.rsplibTerm);
+    }
   }
 
   value(variant: ChecksumVariant): number {
@@ -191,6 +220,8 @@ export class Handlespace {
   private lastOwnerRecord: OwnerRecord | undefined = undefined;
   private readonly byConnection = new Map<ConnectionKey, SlotList<PoolElementNode>>();
   private readonly totalChecksums = new OwnerChecksums();
+  /** The checksum variants kept up to date (bits): those read so far. */
+  private trackedChecksums = 0;
   private count = 0;
 
   /**
@@ -450,8 +481,8 @@ export class Handlespace {
       this.lastOwnerRecord = record;
     }
     record.elements.add(node);
-    record.checksums.add(node);
-    this.totalChecksums.add(node);
+    record.checksums.add(node, this.trackedChecksums);
+    this.totalChecksums.add(node, this.trackedChecksums);
   }
 
   /** Removes an element from its owner's records and checksums. */
@@ -459,13 +490,13 @@ export class Handlespace {
     const owner = node.homeRegistrarId;
     const record = this.ownerRecord(owner)!;
     record.elements.remove(node);
-    record.checksums.subtract(node);
+    record.checksums.subtract(node, this.trackedChecksums);
     if (record.elements.size === 0) {
       this.byOwner.delete(owner);
       this.lastOwner = undefined;
       this.lastOwnerRecord = undefined;
     }
-    this.totalChecksums.subtract(node);
+    this.totalChecksums.subtract(node, this.trackedChecksums);
   }
 
   /** Removes a pool element; an emptied pool ceases to exist (RFC 5351 §2). */
@@ -552,10 +583,26 @@ export class Handlespace {
    * elements has 0xffff (0xffffffff).
    */
   checksum(owner?: Identifier, variant: ChecksumVariant = "internet16"): number {
+    const bit = variantBit(variant);
+    if ((this.trackedChecksums & bit) === 0) this.trackChecksum(bit);
     if (owner === undefined) return this.totalChecksums.value(variant);
     const record = this.byOwner.get(owner);
     if (record !== undefined) return record.checksums.value(variant);
     return variant === "internet32" ? 0xffffffff : 0xffff;
+  }
+
+  /** Starts keeping a checksum variant up to date: computes it once over everything. */
+  private trackChecksum(bit: number): void {
+    for (const record of this.byOwner.values()) {
+      record.checksums.track(bit, record.elements.values());
+    }
+    this.totalChecksums.track(bit, this.allElements());
+    this.trackedChecksums |= bit;
+  }
+
+  /** Every element. */
+  private *allElements(): IterableIterator<PoolElementNode> {
+    for (const record of this.byOwner.values()) yield* record.elements.values();
   }
 
   /**
