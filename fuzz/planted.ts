@@ -116,10 +116,12 @@ export const PLANTED: readonly PlantedBug[] = [
     target: "enrp-message",
     patch: {
       file: PARAMETERS,
-      after: "      inner.exactValue(4);",
-      insert: `      if (sctp && addresses.length === 2 && u32(d.b, inner.value) === 0x0a090807) ${
-        crash("nested-third-address")
-      }`,
+      // In the one-pass decoding of a Pool Element's transport (commonTransport), which every
+      // well-formed element takes; `count` is the number of addresses before this one.
+      after: "      text = formatIPv4(b, a + 4);",
+      insert: `      if (
+        type === ParameterType.SctpTransport && count === 2 && u32(b, a + 4) === 0x0a090807
+      ) ${crash("nested-third-address")}`,
     },
   },
 ];
