@@ -27,8 +27,9 @@
  * Method on both sides: monotonic clock (CLOCK_MONOTONIC, performance.now()),
  * rounds of at least `--round-ms` (500) ms of timed work after an untimed
  * warm-up round. Each case runs `--rounds` (5) blocks of one RSPLIB round (a
- * harness process: its warm-up, one round) and one round of ours: timed in
- * alternation, a machine whose speed drifts slows both sides alike. Ratio =
+ * harness process: its warm-up, one round) and one round of ours (after a
+ * short untimed warm-up of its own): timed in alternation, a machine whose
+ * speed drifts slows both sides alike. Ratio =
  * ours / RSPLIB (> 1: we are faster), the median of the blocks' ratios; the
  * operations per second shown are the medians of the rounds. Progress goes
  * to stderr, one table to stdout; `--json FILE` writes the results with
@@ -375,6 +376,13 @@ async function alternate<T>(
   const rates: number[][] = ours.map(() => []);
   for (let block = 0; block < rounds; block++) {
     results.push(await theirs(block));
+    // Each RSPLIB round is a process with its own warm-up; ours gets one too, a short untimed
+    // pass of every batch: while this process waited, V8 may have collected or reduced memory,
+    // and the first pass timed after the wait would otherwise carry it.
+    for (const batch of ours) {
+      const until = performance.now() + Math.min(100, roundMs / 5);
+      while (performance.now() < until) batch();
+    }
     ours.forEach((batch, i) => rates[i].push(runRound(batch)));
   }
   return { theirs: results, ours: rates };
