@@ -277,6 +277,7 @@ const MATCHES: Record<string, readonly string[]> = {
     "lib/handlespace/handlespace.ts: {",
     "lib/handlespace/handlespace.ts: node.checksumTerm32 = sums.sum32 + id;",
     "lib/handlespace/handlespace.ts: this.internet32.add(node.checksumTerm32);",
+    "lib/handlespace/handlespace.ts: this.internet32.add(node.checksumTerm32);", // OwnerChecksums.track
     "lib/handlespace/handlespace.ts: this.internet32.subtract(node.checksumTerm32);",
     "lib/handlespace/pool.ts: for (let i = 0; i < h.length; i += 4) {",
     "lib/registrar/registrar.ts: BigInt(target)",
@@ -290,6 +291,7 @@ const MATCHES: Record<string, readonly string[]> = {
     "lib/handlespace/handlespace.ts: node.rsplibTerm = sums.sumLE + swap16(high) + swap16(low);",
     "lib/handlespace/pool.ts: sumLE += a | (b << 8);",
     "lib/handlespace/handlespace.ts: this.rsplib16.add(node.rsplibTerm);",
+    "lib/handlespace/handlespace.ts: this.rsplib16.add(node.rsplibTerm);", // OwnerChecksums.track
     "lib/handlespace/handlespace.ts: this.rsplib16.subtract(node.rsplibTerm);",
   ],
   "protocol-error-text": [

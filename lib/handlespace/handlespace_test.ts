@@ -390,3 +390,27 @@ Deno.test("the Operation Error of a ProtocolError is well formed", () => {
   });
   assert.deepEqual([...e.errorInfo.slice(0, 4)], [0, 8, 0, 12]);
 });
+
+Deno.test("pools whose handles differ in one byte only, anywhere, stay apart (looked up in turn)", () => {
+  const h = new Handlespace({ random: new SeededRandom(7) });
+  const ctx = { now: 0, homeRegistrarId: 1 };
+  // Handles of one length differing in the first, a middle or the last byte, and a prefix.
+  const handles = ["APool", "BPool", "AP0ol", "APoo1", "APoo"].map(text);
+  handles.forEach((handle, i) => h.register(handle, element(100 + i), ctx));
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < handles.length; i++) {
+      // Alternate with another pool, so that each lookup follows one of a different pool.
+      const other = (i + round + 1) % handles.length;
+      assert.equal(h.pool(handles[other])?.elements.get(100 + other)?.identifier, 100 + other);
+      assert.deepEqual(h.resolve(handles[i], 1).map((n) => n.identifier), [100 + i]);
+      assert.equal(h.find(handles[i], 100 + i)?.pool, h.pool(handles[i]));
+    }
+  }
+  // A pool gone is gone, even when it was the last one looked up; its handle makes a new pool.
+  assert.equal(h.pool(handles[0])?.size, 1);
+  h.deregister(handles[0], 100);
+  assert.equal(h.pool(handles[0]), undefined);
+  assert.deepEqual(h.resolve(handles[1], 1).map((n) => n.identifier), [101]);
+  h.register(handles[0], element(200), ctx);
+  assert.deepEqual(h.resolve(handles[0], 1).map((n) => n.identifier), [200]);
+});
